@@ -1,0 +1,5 @@
+"""Entry point for `python -m kit`."""
+
+from .cli import run
+
+run()

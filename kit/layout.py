@@ -1,0 +1,44 @@
+"""Where the kit keeps each stage of the pipeline, and how an assignment's files are named."""
+
+import pathlib
+
+import nbformat
+import yaml
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+
+
+class Layout:
+    """The kit's folders under one root: sources, generated releases and shared inputs."""
+
+    def __init__(self, root=ROOT):
+        self.root = pathlib.Path(root)
+        self.solutions = self.root / "solutions"
+        self.assignment = self.root / "assignment"
+        self.autograder = self.root / "autograder"
+        self.requirements = self.root / "requirements.txt"
+
+    def assignment_names(self):
+        return sorted(path.stem for path in self.solutions.glob("*.ipynb"))
+
+    def master(self, name):
+        return self.solutions / f"{name}.ipynb"
+
+    def release_notebook(self, name):
+        return self.assignment / name / f"{name}.ipynb"
+
+    def solution_notebook(self, name):
+        """The solution as otter assign writes it: a gradable submission worth full marks."""
+        return self.autograder / name / f"{name}.ipynb"
+
+    def autograder_zip(self, name):
+        return self.autograder / name / "autograder.zip"
+
+
+def assignment_config(master_path):
+    """The YAML of a master notebook's ASSIGNMENT CONFIG cell, as a dict."""
+    notebook = nbformat.read(master_path, as_version=4)
+    for cell in notebook.cells:
+        if cell.cell_type == "raw" and cell.source.lstrip().startswith("# ASSIGNMENT CONFIG"):
+            return yaml.safe_load(cell.source) or {}
+    raise ValueError(f"{master_path} has no ASSIGNMENT CONFIG cell")
