@@ -1,0 +1,52 @@
+"""make grade: Otter's final_grades.csv layout, points from the autograder, a row for every file."""
+
+import pytest
+
+from kit import grade
+from kit.layout import Layout
+
+LAYOUT = Layout()
+
+
+def test_points_per_question_come_from_the_autograder_zip():
+    points = grade.points_per_question(LAYOUT.autograder_zip("sequential_mnist"))
+    assert points == {"build_model": 3, "prepare_data": 2, "return_sequences": 2, "train_model": 3}
+
+
+def test_table_has_otter_columns_and_a_points_row():
+    points = {"a_question": 2, "b_question": 3}
+    table = grade.grades_table(points, [("late.ipynb", "Timed out after 5 s")])
+    assert list(table.columns) == ["file", "a_question", "b_question", "total_points_earned", "percent_correct",
+                                   "grading_status"]
+    assert table.iloc[0].to_dict() == {"file": "points-per-question", "a_question": 2, "b_question": 3,
+                                       "total_points_earned": 5, "percent_correct": 1, "grading_status": "--"}
+    assert table.iloc[1].to_dict() == {"file": "late.ipynb", "a_question": 0, "b_question": 0,
+                                       "total_points_earned": 0, "percent_correct": 0,
+                                       "grading_status": "Timed out after 5 s"}
+
+
+def test_only_notebooks_and_zips_are_submissions(tmp_path):
+    for name in ("b.ipynb", "a.zip", "notes.txt", ".hidden.ipynb~"):
+        (tmp_path / name).write_text("x")
+    assert [path.name for path in grade.submission_paths(tmp_path)] == ["a.zip", "b.ipynb"]
+
+
+def test_missing_folder_and_missing_build_are_clear(tmp_path):
+    with pytest.raises(NotADirectoryError, match="not a folder of submissions"):
+        grade.main(assignment="sequential_mnist", submissions=tmp_path / "nowhere", out=tmp_path / "out")
+    with pytest.raises(FileNotFoundError, match="make build"):
+        grade.main(assignment="no_such_assignment", submissions=tmp_path, out=tmp_path / "out")
+
+
+def test_unreadable_uploads_keep_their_rows(tmp_path):
+    submissions = tmp_path / "in"
+    submissions.mkdir()
+    (submissions / "empty.ipynb").write_text("")
+    (submissions / "not_a_zip.zip").write_text("plain text")
+    table = grade.main(assignment="sequential_mnist", submissions=submissions, out=tmp_path / "out", timeout=120)
+    rows = table.set_index("file")
+    assert list(rows.index) == ["points-per-question", "empty.ipynb", "not_a_zip.zip"]
+    assert rows.loc["empty.ipynb", "grading_status"].startswith("Grading failed: NotJSONError")
+    assert rows.loc["not_a_zip.zip", "grading_status"].startswith("Grading failed: BadZipFile")
+    assert (rows.loc[["empty.ipynb", "not_a_zip.zip"], "total_points_earned"] == 0).all()
+    assert (tmp_path / "out" / "results" / "empty.ipynb" / "results.json").is_file()
