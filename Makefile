@@ -32,3 +32,6 @@ test: $(INSTALLED)
 
 test-fast: $(INSTALLED)
 	$(BIN)/python -m pytest -m "not slow"
+
+images: $(INSTALLED)
+	$(BIN)/python images/draw.py
