@@ -50,15 +50,21 @@ def save(figure, path):
 
 
 def unrolled_chain(axes, steps, y, hidden_outputs, cell_text="LSTM\ncell", x0=1.6, gap=1.7, input_labels=None):
-    """Recurrent cells side by side, states passed to the right; returns the cells' x positions."""
+    """Recurrent cells side by side, states passed to the right (an LSTM's cell state above its hidden
+    state); returns the cells' x positions."""
+    carries_cell_state = cell_text.startswith("LSTM")
     xs = [x0 + gap * index for index in range(len(steps))]
     for index, (x, step) in enumerate(zip(xs, steps)):
         box(axes, x, y, 1.0, 0.75, cell_text, CELL, size=10)
         box(axes, x, y - 1.25, 0.8, 0.45, input_labels[index] if input_labels else f"$x_{{{step}}}$", INPUT, size=10)
         arrow(axes, (x, y - 1.02), (x, y - 0.38))
         if index + 1 < len(xs):
-            arrow(axes, (x + 0.5, y), (xs[index + 1] - 0.5, y), color="#2e7d32", width=1.8)
-            label(axes, (x + xs[index + 1]) / 2, y + 0.16, f"$h_{{{step}}}$", size=10, color="#2e7d32")
+            hidden_y = y - 0.15 if carries_cell_state else y
+            arrow(axes, (x + 0.5, hidden_y), (xs[index + 1] - 0.5, hidden_y), color="#2e7d32", width=1.8)
+            label(axes, (x + xs[index + 1]) / 2, hidden_y - 0.16, f"$h_{{{step}}}$", size=10, color="#2e7d32")
+            if carries_cell_state:
+                arrow(axes, (x + 0.5, y + 0.2), (xs[index + 1] - 0.5, y + 0.2), color="#b85c00", width=1.8)
+                label(axes, (x + xs[index + 1]) / 2, y + 0.36, f"$c_{{{step}}}$", size=10, color="#b85c00")
         if hidden_outputs == "all" or (hidden_outputs == "last" and index == len(xs) - 1):
             box(axes, x, y + 1.25, 0.8, 0.45, f"$h_{{{step}}}$", STATE, size=10)
             arrow(axes, (x, y + 0.38), (x, y + 1.02))
@@ -77,7 +83,7 @@ def draw_simple_rnn(out):
     label(axes, 2.05, 2.0, "=", size=22)
     xs = unrolled_chain(axes, ["1", "2", "3", "t"], 2.0, "all", cell_text="RNN\ncell", x0=3.2, gap=1.75)
     label(axes, xs[2] + 0.87, 1.65, "...", size=14)
-    label(axes, 4.75, 0.2, "the memory passed along (green): $h_t = \\tanh(W x_t + U h_{t-1} + b)$, the same W, U, b at every step",
+    label(axes, 4.75, 0.2, "the memory passed along (green): $h_t = \\tanh(x_t W + h_{t-1} U + b)$, the same W, U, b at every step",
           size=10, color="#2e7d32")
     save(figure, out / "simple_rnn.png")
 
@@ -116,7 +122,7 @@ def draw_lstm_cell(out):
     arrow(axes, (6.78, 1.85), (6.99, 1.85))
     arrow(axes, (7.41, 1.85), (8.9, 1.85), color="#2e7d32", width=1.8)
     label(axes, 8.7, 2.1, "$h_t$", color="#2e7d32")
-    label(axes, 4.75, 0.35, "each gate: $\\sigma(W x_t + U h_{t-1} + b)$, numbers between 0 (block) and 1 (let through)",
+    label(axes, 4.75, 0.35, "each gate: $\\sigma(x_t W + h_{t-1} U + b)$, numbers between 0 (block) and 1 (let through)",
           size=9.5)
     save(figure, out / "lstm_cell.png")
 
@@ -150,12 +156,14 @@ def draw_mnist_sequence(out):
         box(rows, x, 3.0, 1.2, 0.8, "LSTM\ncell", CELL, size=9)
         arrow(rows, (x, 1.55), (x, 2.6))
         if position + 1 < len(shown):
-            arrow(rows, (x + 0.6, 3.0), (x + 1.45, 3.0), color="#2e7d32", width=1.6)
+            arrow(rows, (x + 0.6, 2.8), (x + 1.45, 2.8), color="#2e7d32", width=1.6)
+            arrow(rows, (x + 0.6, 3.2), (x + 1.45, 3.2), color="#b85c00", width=1.6)
             if shown[position + 1] - row > 1:
-                label(rows, x + 1.02, 3.3, "...", size=12)
+                label(rows, x + 1.02, 3.5, "...", size=12)
     box(rows, 9.1, 4.8, 1.3, 0.55, "$h_{28}$", STATE, size=10)
     arrow(rows, (9.1, 3.4), (9.1, 4.52))
     label(rows, 6.6, 4.8, "after 28 steps, one summary\nof the whole digit", size=9)
+    label(rows, 1.9, 4.8, "passed along: cell state $c$ (orange)\nand hidden state $h$ (green)", size=9)
     save(figure, out / "mnist_sequence.png")
 
 
@@ -165,7 +173,7 @@ def draw_return_sequences(out, return_all):
     title = "every step's state leaves the layer" if return_all else "only the last state leaves the layer"
     label(axes, 4.75, 3.85, f"LSTM(units, return_sequences={setting}): {title}", size=12, weight="bold")
     xs = unrolled_chain(axes, ["1", "2", "3", "28"], 1.6, "all" if return_all else "last", x0=1.3, gap=1.9)
-    label(axes, (xs[2] + xs[3]) / 2, 1.3, "...", size=14)
+    label(axes, (xs[2] + xs[3]) / 2, 0.35, "...", size=14)
     box(axes, 8.45, 2.85, 1.6, 0.6, f"output\n{shape}", OUTPUT, size=9.5)
     if return_all:  # a collector over all the states, into the output
         for x in xs:
@@ -197,10 +205,10 @@ def draw_mnist_model(out):
 def draw_lstm_equations(out):
     figure, axes = canvas(9.5, 4.4)
     label(axes, 4.75, 4.15, "The LSTM's equations: four W, four U and four b", size=12, weight="bold")
-    lines = [("$i_t = \\sigma(W_i\\,x_t + U_i\\,h_{t-1} + b_i)$", "input gate"),
-             ("$f_t = \\sigma(W_f\\,x_t + U_f\\,h_{t-1} + b_f)$", "forget gate"),
-             ("$\\tilde c_t = \\tanh(W_c\\,x_t + U_c\\,h_{t-1} + b_c)$", "candidate"),
-             ("$o_t = \\sigma(W_o\\,x_t + U_o\\,h_{t-1} + b_o)$", "output gate"),
+    lines = [("$i_t = \\sigma(x_t\\,W_i + h_{t-1}\\,U_i + b_i)$", "input gate"),
+             ("$f_t = \\sigma(x_t\\,W_f + h_{t-1}\\,U_f + b_f)$", "forget gate"),
+             ("$\\tilde c_t = \\tanh(x_t\\,W_c + h_{t-1}\\,U_c + b_c)$", "candidate"),
+             ("$o_t = \\sigma(x_t\\,W_o + h_{t-1}\\,U_o + b_o)$", "output gate"),
              ("$c_t = f_t \\odot c_{t-1} + i_t \\odot \\tilde c_t$", "new cell state"),
              ("$h_t = o_t \\odot \\tanh(c_t)$", "new hidden state")]
     for row, (equation, meaning) in enumerate(lines):

@@ -72,7 +72,7 @@ def test_no_hidden_test_reaches_the_release(name):
     assert hidden, "every assignment has hidden tests"
     for path, text in release_texts(name):
         for function_name, last_statement in hidden:
-            assert function_name not in text, f"{function_name} leaks into {path}"
+            assert f"def {function_name}(" not in text, f"{function_name} leaks into {path}"
             assert last_statement not in text, f"{function_name}'s body leaks into {path}"
 
 
