@@ -1,0 +1,65 @@
+"""Measure what grading one submission costs: wall time and peak memory, under /usr/bin/time -v.
+
+For each assignment it times Otter's engine on the solution and on the untouched release notebook
+(the same worker `make grade` runs per submission) and, for comparison, a plain
+`jupyter nbconvert --execute` of the solution. Prints a Markdown table for the README.
+
+    .venv/bin/python benchmarks/grading_cost.py [--one-core]
+"""
+
+import argparse
+import os
+import pathlib
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+BIN = pathlib.Path(sys.executable).parent
+
+
+def measure(command, cwd, one_core):
+    """(wall seconds, peak RSS in MB) of a command; peak RSS is its largest single process."""
+    prefix = ["taskset", "-c", "0"] if one_core else []
+    completed = subprocess.run(["/usr/bin/time", "-v", *prefix, *command], cwd=cwd, capture_output=True, text=True,
+                               env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
+    if completed.returncode != 0:
+        raise RuntimeError(f"{command} failed:\n{completed.stderr[-2000:]}")
+    wall = re.search(r"Elapsed \(wall clock\) time.*: (?:(\d+):)?(\d+):([\d.]+)", completed.stderr)
+    hours, minutes, seconds = (float(part) if part else 0.0 for part in wall.groups())
+    rss_kb = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", completed.stderr).group(1))
+    return hours * 3600 + minutes * 60 + seconds, rss_kb / 1024
+
+
+def rows(assignment, one_core):
+    autograder = ROOT / "autograder" / assignment / "autograder.zip"
+    solution = ROOT / "autograder" / assignment / f"{assignment}.ipynb"
+    untouched = ROOT / "assignment" / assignment / f"{assignment}.ipynb"
+    with tempfile.TemporaryDirectory() as scratch:
+        scratch = pathlib.Path(scratch)
+        for label, notebook in (("solution", solution), ("untouched release", untouched)):
+            out = scratch / label.replace(" ", "_")
+            out.mkdir()
+            command = [str(BIN / "python"), "-m", "kit.grade_worker", str(notebook), str(autograder), str(out)]
+            yield assignment, f"make grade worker, {label}", *measure(command, ROOT, one_core)
+        release = scratch / "release"
+        shutil.copytree(ROOT / "assignment" / assignment, release)
+        shutil.copy(solution, release / "solution.ipynb")
+        command = [str(BIN / "jupyter"), "nbconvert", "--to", "notebook", "--execute", "--output", "executed",
+                   "solution.ipynb"]
+        yield assignment, "jupyter nbconvert --execute, solution", *measure(command, release, one_core)
+
+
+def main(*, one_core):
+    print(f"| assignment | run ({'1 core' if one_core else 'all cores'}) | wall time | peak RSS |\n|---|---|---:|---:|")
+    for assignment in ("sequential_mnist", "lstm_parameters"):
+        for name, run, seconds, megabytes in rows(assignment, one_core):
+            print(f"| {name} | {run} | {seconds:.1f} s | {megabytes:,.0f} MB |", flush=True)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--one-core", action="store_true", help="pin every process to core 0 (taskset -c 0)")
+    main(one_core=parser.parse_args().one_core)
