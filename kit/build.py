@@ -86,10 +86,11 @@ def give_stable_cell_ids(path):
 
 
 def write_reproducible_zip(source, target):
-    """Copy a zip with sorted entries and fixed timestamps."""
+    """Copy a zip with sorted entries, fixed timestamps and plain file modes."""
     with zipfile.ZipFile(source) as original, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as copy:
         for info in sorted(original.infolist(), key=lambda entry: entry.filename):
             entry = zipfile.ZipInfo(info.filename, FIXED_ZIP_TIME)
-            entry.external_attr = info.external_attr
+            executable = (info.external_attr >> 16) & 0o111
+            entry.external_attr = (0o100755 if executable else 0o100644) << 16  # not the checkout's umask
             entry.compress_type = zipfile.ZIP_DEFLATED
             copy.writestr(entry, original.read(info))

@@ -3,9 +3,7 @@
 import pathlib
 
 from . import build, grade, submissions
-from .layout import ROOT, Layout
-
-CATALOGUE = ROOT / "tests" / "submissions"
+from .layout import Layout
 
 
 def main(*, out, jobs=2, timeout=600):
@@ -15,7 +13,7 @@ def main(*, out, jobs=2, timeout=600):
     out = pathlib.Path(out)
     tables = {}
     for assignment in layout.assignment_names():
-        cases = {name: case for name, case in submissions.load_cases(CATALOGUE / assignment).items() if case.get("demo")}
+        cases = {name: case for name, case in submissions.load_cases(submissions.CATALOGUE / assignment).items() if case.get("demo")}
         folder = out / assignment
         submissions.main(assignment=assignment, cases=cases, out=folder / "submissions")
         tables[assignment] = grade.main(assignment=assignment, submissions=folder / "submissions", out=folder,

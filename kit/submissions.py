@@ -6,7 +6,9 @@ import zipfile
 import nbformat
 import yaml
 
-from .layout import Layout
+from .layout import ROOT, Layout
+
+CATALOGUE = ROOT / "tests" / "submissions"  # one folder of case files per assignment
 
 # Each case is a YAML file. Its keys:
 #   description  what the student did, in a sentence
@@ -70,7 +72,8 @@ def find_code_cell(notebook, text):
 
 def expected_scores(case, points):
     """{question: points} the case should earn, given the points possible per question."""
-    full_marks = case.get("base", "solution") == "solution" and "text" not in case
+    completes = case.get("expected", {}).get("status", "Completed") == "Completed"
+    full_marks = case.get("base", "solution") == "solution" and "text" not in case and completes
     expected = {question: (possible if full_marks else 0) for question, possible in points.items()}
     expected.update({key: value for key, value in case.get("expected", {}).items() if key in points})
     return expected

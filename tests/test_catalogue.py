@@ -3,9 +3,7 @@
 import pytest
 
 from kit import grade, submissions
-from kit.layout import ROOT, Layout
-
-CATALOGUE = ROOT / "tests" / "submissions"
+from kit.layout import Layout
 ASSIGNMENTS = Layout().assignment_names()
 GRADING_TIMEOUT = 300  # seconds; far above the slowest fair submission, see the README's timings
 
@@ -14,7 +12,7 @@ GRADING_TIMEOUT = 300  # seconds; far above the slowest fair submission, see the
 def graded(request, tmp_path_factory):
     """Grade an assignment's whole catalogue once; cases with a timeout of their own form their own batch."""
     assignment = request.param
-    cases = submissions.load_cases(CATALOGUE / assignment)
+    cases = submissions.load_cases(submissions.CATALOGUE / assignment)
     rows = {}
     for timeout in sorted({case.get("timeout", GRADING_TIMEOUT) for case in cases.values()}):
         batch = {name: case for name, case in cases.items() if case.get("timeout", GRADING_TIMEOUT) == timeout}
