@@ -70,7 +70,7 @@ def grade_one(submission, autograder, result_dir, timeout):
             process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             kill_tree(process.pid)
-            status = f"Timed out after {timeout} s"
+            status = f"Timed out after {timeout:g} s"
             write_error_json(result_dir / RESULTS_JSON, TimeoutError(status))
             return status
     pickle_path = result_dir / RESULTS_PICKLE
