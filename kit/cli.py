@@ -1,6 +1,7 @@
 """Command line for the kit: `python -m kit build|grade|demo`."""
 
 import argparse
+import sys
 
 from . import build, demo, grade
 
@@ -23,6 +24,13 @@ def parse_arguments(argv=None):
 
 def run(argv=None):
     arguments = parse_arguments(argv)
+    try:
+        dispatch(arguments)
+    except (ValueError, FileNotFoundError, NotADirectoryError) as error:  # a user's mistake: no traceback
+        sys.exit(f"error: {error}")
+
+
+def dispatch(arguments):
     if arguments.command == "build":
         build.main(names=arguments.names or None)
     elif arguments.command == "grade":

@@ -34,8 +34,13 @@ def test_only_notebooks_and_zips_are_submissions(tmp_path):
 def test_missing_folder_and_missing_build_are_clear(tmp_path):
     with pytest.raises(NotADirectoryError, match="not a folder of submissions"):
         grade.main(assignment="sequential_mnist", submissions=tmp_path / "nowhere", out=tmp_path / "out")
-    with pytest.raises(FileNotFoundError, match="make build"):
+    with pytest.raises(ValueError, match="choose one of lstm_parameters, sequential_mnist"):
         grade.main(assignment="no_such_assignment", submissions=tmp_path, out=tmp_path / "out")
+    unbuilt = tmp_path / "unbuilt"
+    (unbuilt / "solutions").mkdir(parents=True)
+    (unbuilt / "solutions" / "sequential_mnist.ipynb").write_text("{}")
+    with pytest.raises(FileNotFoundError, match="make build"):
+        grade.main(assignment="sequential_mnist", submissions=tmp_path, out=tmp_path / "out", root=unbuilt)
 
 
 def test_unreadable_uploads_keep_their_rows(tmp_path):
