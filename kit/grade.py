@@ -37,9 +37,17 @@ def main(*, assignment, submissions, out, timeout=None, jobs=2, root=None):
         for _ in tqdm(concurrent.futures.as_completed(futures), total=len(futures), desc=f"grading {assignment}",
                       unit="submission", file=sys.stderr):
             pass
-    table = grades_table(points, [(path.name, future.result()) for path, future in zip(paths, futures)])
+    table = grades_table(points, [(path.name, outcome(future)) for path, future in zip(paths, futures)])
     table.to_csv(out / "final_grades.csv", index=False)
     return table
+
+
+def outcome(future):
+    """A worker's GradingResults or status; an error in the kit itself still leaves the row."""
+    try:
+        return future.result()
+    except Exception as error:
+        return f"Grading failed: {type(error).__name__}: {error}"
 
 
 def submission_paths(folder):
