@@ -18,7 +18,7 @@ FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 
 def main(*, root=None, names=None, quiet=False):
     """Build each named assignment (all by default); returns the names built."""
-    layout = Layout(root) if root else Layout()
+    layout = Layout(root)
     names = names or layout.assignment_names()
     for name in names:
         if not quiet:

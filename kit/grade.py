@@ -22,7 +22,7 @@ COMPLETED = "Completed"
 
 def main(*, assignment, submissions, out, timeout=None, jobs=2, root=None):
     """Grade every .ipynb and .zip in submissions; write out/final_grades.csv and return its table."""
-    layout = Layout(root) if root else Layout()
+    layout = Layout(root)
     if assignment not in layout.assignment_names():
         raise ValueError(f"no assignment {assignment!r}: choose one of {', '.join(layout.assignment_names())}")
     autograder = layout.autograder_zip(assignment)

@@ -11,8 +11,8 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 class Layout:
     """The kit's folders under one root: sources, generated releases and shared inputs."""
 
-    def __init__(self, root=ROOT):
-        self.root = pathlib.Path(root)
+    def __init__(self, root=None):
+        self.root = pathlib.Path(root or ROOT)
         self.solutions = self.root / "solutions"
         self.assignment = self.root / "assignment"
         self.autograder = self.root / "autograder"

@@ -15,12 +15,13 @@ CATALOGUE = ROOT / "tests" / "submissions"  # one folder of case files per assig
 #   base         "solution" (default) or "student": the notebook the edits start from
 #   assignment   take the base notebook from another assignment (default: the case's own)
 #   cells        edits, in order: {find: text, source: code} replaces the first code cell holding
-#                the text; {append: code} adds a code cell at the end
+#                the text
 #   text         instead of a notebook, the file's raw contents (a broken upload)
 #   file         the submission's file name (default: the case name + ".ipynb"); ".zip" names
 #                are written as an Otter export zip holding the notebook
 #   expected     points per question that differ from the base's (full marks for a solution
 #                base, none for a student base), and optionally "status"
+#   timeout      seconds to grade it under, in the catalogue test (default: that test's own)
 #   demo         true to include the case in `make demo`
 
 
@@ -31,7 +32,7 @@ def load_cases(cases_dir):
 
 def main(*, assignment, cases, out, root=None):
     """Write each case in cases ({name: case}) into out; return the written paths."""
-    layout = Layout(root) if root else Layout()
+    layout = Layout(root)
     out = pathlib.Path(out)
     out.mkdir(parents=True, exist_ok=True)
     return [write_case(layout, assignment, name, case, out) for name, case in cases.items()]
@@ -56,10 +57,7 @@ def edited_notebook(layout, assignment, case):
     source = {"solution": layout.solution_notebook, "student": layout.release_notebook}[base](assignment)
     notebook = nbformat.read(source, as_version=4)
     for edit in case.get("cells", []):
-        if "append" in edit:
-            notebook.cells.append(nbformat.v4.new_code_cell(edit["append"]))
-        else:
-            find_code_cell(notebook, edit["find"]).source = edit["source"]
+        find_code_cell(notebook, edit["find"]).source = edit["source"]
     return notebook
 
 
