@@ -4,7 +4,7 @@ For each assignment it times Otter's engine on the solution and on the untouched
 (the same worker `make grade` runs per submission) and, for comparison, a plain
 `jupyter nbconvert --execute` of the solution. Prints a Markdown table for the README.
 
-    .venv/bin/python benchmarks/grading_cost.py [--one-core]
+    .venv/bin/python -m benchmarks.grading_cost [--one-core]
 """
 
 import argparse
@@ -16,8 +16,10 @@ import subprocess
 import sys
 import tempfile
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
+from kit.layout import ROOT, Layout
+
 BIN = pathlib.Path(sys.executable).parent
+LAYOUT = Layout()
 
 
 def measure(command, cwd, one_core):
@@ -34,9 +36,9 @@ def measure(command, cwd, one_core):
 
 
 def rows(assignment, one_core):
-    autograder = ROOT / "autograder" / assignment / "autograder.zip"
-    solution = ROOT / "autograder" / assignment / f"{assignment}.ipynb"
-    untouched = ROOT / "assignment" / assignment / f"{assignment}.ipynb"
+    autograder = LAYOUT.autograder_zip(assignment)
+    solution = LAYOUT.solution_notebook(assignment)
+    untouched = LAYOUT.release_notebook(assignment)
     with tempfile.TemporaryDirectory() as scratch:
         scratch = pathlib.Path(scratch)
         for label, notebook in (("solution", solution), ("untouched release", untouched)):
@@ -45,7 +47,7 @@ def rows(assignment, one_core):
             command = [str(BIN / "python"), "-m", "kit.grade_worker", str(notebook), str(autograder), str(out)]
             yield assignment, f"make grade worker, {label}", *measure(command, ROOT, one_core)
         release = scratch / "release"
-        shutil.copytree(ROOT / "assignment" / assignment, release)
+        shutil.copytree(untouched.parent, release)
         shutil.copy(solution, release / "solution.ipynb")
         command = [str(BIN / "jupyter"), "nbconvert", "--to", "notebook", "--execute", "--output", "executed",
                    "solution.ipynb"]
@@ -54,7 +56,7 @@ def rows(assignment, one_core):
 
 def main(*, one_core):
     print(f"| assignment | run ({'1 core' if one_core else 'all cores'}) | wall time | peak RSS |\n|---|---|---:|---:|")
-    for assignment in ("sequential_mnist", "lstm_parameters"):
+    for assignment in reversed(LAYOUT.assignment_names()):  # sequential_mnist first, as in the README
         for name, run, seconds, megabytes in rows(assignment, one_core):
             print(f"| {name} | {run} | {seconds:.1f} s | {megabytes:,.0f} MB |", flush=True)
 

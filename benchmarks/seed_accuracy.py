@@ -4,7 +4,7 @@ Runs the generated solution notebook (autograder/sequential_mnist/sequential_mni
 students have it, with the seed variable set the way Otter sets it, then measures the trained
 model's accuracy on the 10,000 test images. Prints a Markdown table for the README.
 
-    .venv/bin/python benchmarks/seed_accuracy.py [--seeds 20] [--first 0]
+    .venv/bin/python -m benchmarks.seed_accuracy [--seeds 20] [--first 0]
 """
 
 import argparse
@@ -20,10 +20,11 @@ import zipfile
 import nbformat
 from nbclient import NotebookClient
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
+from kit.layout import ROOT, Layout
+
 ASSIGNMENT = "sequential_mnist"
-SOLUTION = ROOT / "autograder" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
-AUTOGRADER = ROOT / "autograder" / ASSIGNMENT / "autograder.zip"
+SOLUTION = Layout().solution_notebook(ASSIGNMENT)
+AUTOGRADER = Layout().autograder_zip(ASSIGNMENT)
 MEASURE = """
 import json
 print(json.dumps({"accuracy": float(mnist_model.evaluate(x_test, y_test, verbose=0, return_dict=True)["accuracy"])}))

@@ -13,7 +13,8 @@ def main(*, out, jobs=2, timeout=600):
     out = pathlib.Path(out)
     tables = {}
     for assignment in layout.assignment_names():
-        cases = {name: case for name, case in submissions.load_cases(submissions.CATALOGUE / assignment).items() if case.get("demo")}
+        catalogue = submissions.load_cases(submissions.CATALOGUE / assignment)
+        cases = {name: case for name, case in catalogue.items() if case.get("demo")}
         folder = out / assignment
         submissions.main(assignment=assignment, cases=cases, out=folder / "submissions")
         tables[assignment] = grade.main(assignment=assignment, submissions=folder / "submissions", out=folder,

@@ -5,7 +5,7 @@ section). This script asks pip to download that pip section as binary wheels for
 Python version and platform (Gradescope's image is Ubuntu 22.04 on x86_64, glibc 2.35), into a
 temporary folder, and reports what it chose.
 
-    .venv/bin/python scripts/check_autograder_env.py [--glibc 2.35] [--arch x86_64]
+    .venv/bin/python -m scripts.check_autograder_env [--glibc 2.35] [--arch x86_64]
 """
 
 import argparse
@@ -18,7 +18,7 @@ import zipfile
 
 import yaml
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
+from kit.layout import ROOT, Layout
 
 
 def zip_environment(autograder):
@@ -54,7 +54,8 @@ def resolve(python, requirements, platforms):
 def main(*, glibc, arch):
     platforms = platform_tags(glibc, arch)
     failures = 0
-    for autograder in sorted((ROOT / "autograder").glob("*/autograder.zip")):
+    layout = Layout()
+    for autograder in map(layout.autograder_zip, layout.assignment_names()):
         python, requirements = zip_environment(autograder)
         ok, detail = resolve(python, requirements, platforms)
         verdict = "resolves" if ok else "DOES NOT RESOLVE"

@@ -26,9 +26,7 @@ def graded(request, tmp_path_factory):
 @pytest.mark.slow
 def test_each_case_earns_its_expected_points(graded):
     assignment, cases, rows = graded
-    points = rows[grade.POINTS_ROW]
-    possible = {question: points[question] for question in grade.points_per_question(
-        Layout().autograder_zip(assignment))}
+    possible = grade.points_per_question(Layout().autograder_zip(assignment))
     wrong = {}
     for name, case in cases.items():
         row = rows[case.get("file", f"{name}.ipynb")]

@@ -1,0 +1,1 @@
+"""Instructor and developer helpers (the Python ones run as python -m scripts.<name>)."""
