@@ -1,4 +1,4 @@
-"""Grade a folder of submissions without Docker: Otter's engine per submission, in parallel, with timeouts."""
+"""Grade a folder of submissions without Docker: the sealed runner per submission, in parallel, with timeouts."""
 
 import concurrent.futures
 import pathlib
@@ -7,17 +7,20 @@ import sys
 import tempfile
 import zipfile
 
-import dill
+import json
+
 import pandas as pd
 import psutil
 from tqdm import tqdm
 
-from .grade_worker import RESULTS_JSON, RESULTS_PICKLE, write_error_json
+from .grading import judge
+from .grading.runner import COMPLETED
 from .layout import ROOT, Layout
 
 SUBMISSION_SUFFIXES = (".ipynb", ".zip")
 POINTS_ROW = "points-per-question"  # the labels and column names of Otter's final_grades.csv
-COMPLETED = "Completed"
+RESULTS_JSON = "results.json"
+BACKSTOP_SECONDS = 60  # the worker enforces TIMEOUT itself; this kills a worker that cannot
 
 
 def main(*, assignment, submissions, out, timeout=None, jobs=2, root=None):
@@ -43,7 +46,7 @@ def main(*, assignment, submissions, out, timeout=None, jobs=2, root=None):
 
 
 def outcome(future):
-    """A worker's GradingResults or status; an error in the kit itself still leaves the row."""
+    """A worker's results.json dict or a status; an error in the kit itself still leaves the row."""
     try:
         return future.result()
     except Exception as error:
@@ -58,38 +61,28 @@ def submission_paths(folder):
 
 def points_per_question(autograder):
     """{question: points possible}, read from the test files inside the autograder zip."""
-    from otter.nbmeta_config import NBMetadataConfig
-    from otter.test_files import create_test_file
-
     with tempfile.TemporaryDirectory() as scratch, zipfile.ZipFile(autograder) as archive:
-        tests = [name for name in archive.namelist() if name.startswith("tests/") and name.endswith(".py")]
-        archive.extractall(scratch, members=tests)
-        files = [create_test_file(str(pathlib.Path(scratch) / name), NBMetadataConfig()) for name in tests]
-    return {test_file.name: test_file.possible for test_file in sorted(files, key=lambda f: f.name)}
+        archive.extractall(scratch, members=[name for name in archive.namelist() if name.startswith("tests/")])
+        return judge.points_per_question(scratch)
 
 
 def grade_one(submission, autograder, result_dir, timeout):
-    """Run the worker on one submission; return Otter's GradingResults or a status string."""
+    """Run the worker on one submission; return its results.json dict, or a status when it left none."""
     result_dir.mkdir(parents=True, exist_ok=True)
     command = [sys.executable, "-m", "kit.grade_worker", str(submission.resolve()), str(autograder.resolve()),
-               str(result_dir.resolve())]
+               str(result_dir.resolve()), *(["--timeout", str(timeout)] if timeout else [])]
     with open(result_dir / "grading.log", "w") as log:
         process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
                                    cwd=ROOT)
         try:
-            process.wait(timeout=timeout)
+            process.wait(timeout=timeout + BACKSTOP_SECONDS if timeout else None)
         except subprocess.TimeoutExpired:
             kill_tree(process.pid)
-            status = f"Timed out after {timeout:g} s"
-            write_error_json(result_dir / RESULTS_JSON, TimeoutError(status))
-            return status
-    pickle_path = result_dir / RESULTS_PICKLE
-    if not pickle_path.exists():
-        status = f"Grader process died (exit code {process.returncode}); see grading.log"
-        write_error_json(result_dir / RESULTS_JSON, RuntimeError(status))
-        return status
-    with open(pickle_path, "rb") as handle:
-        return dill.load(handle)
+            return f"Timed out after {timeout:g} s"
+    results = result_dir / RESULTS_JSON
+    if not results.exists():
+        return f"Grader process died (exit code {process.returncode}); see grading.log"
+    return json.loads(results.read_text())
 
 
 def kill_tree(pid):
@@ -122,12 +115,10 @@ def grades_table(points, graded):
 
 
 def question_scores(outcome, questions):
-    """Scores per question and a readable status; a failed submission scores 0 everywhere."""
-    zeros = dict.fromkeys(questions, 0)
+    """Scores per question (each capped at its points) and a readable status; a failure scores 0 everywhere."""
     if isinstance(outcome, str):
-        return zeros, outcome
-    if outcome.has_catastrophic_failure():
-        error = outcome.catastrophic_error
-        return zeros, f"Grading failed: {type(error).__name__}: {error}".strip()
-    return {question: outcome.get_score(question) if question in outcome.results else 0 for question in questions}, COMPLETED
+        return dict.fromkeys(questions, 0), outcome
+    scores = {test["name"]: min(float(test["score"]), float(test["max_score"]))
+              for test in outcome["tests"] if "max_score" in test}
+    return {question: scores.get(question, 0) for question in questions}, outcome["extra_data"]["status"]
 

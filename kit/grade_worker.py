@@ -1,40 +1,26 @@
-"""Grade one submission with Otter's own non-container engine; run by grade.py in a child process."""
+"""Grade one submission for `make grade`, in a process of its own: unpack the autograder privately, run it sealed."""
 
 import argparse
-import json
 import pathlib
-import traceback
+import shutil
+import tempfile
+import zipfile
 
-import dill
-
-RESULTS_PICKLE = "results.pkl"
-RESULTS_JSON = "results.json"
+from .grading import isolation, runner
 
 
-def main(*, submission, autograder, out):
-    """Write Otter's results.json and the pickled GradingResults into out, whatever happens."""
-    from otter.run import main as otter_run
-    from otter.test_files import GradingResults
-
-    out = pathlib.Path(out)
+def main(*, submission, autograder, out, timeout=None):
+    """Write out/results.json for one submission; returns the report."""
+    source = pathlib.Path(tempfile.mkdtemp(prefix="kit-autograder-"))
     try:
-        results = otter_run(str(submission), autograder=str(autograder), output_dir=str(out), no_logo=True)
-    except Exception as error:  # any failure of one submission must still yield its row
-        traceback.print_exc()
-        results = GradingResults.without_results(error)
-        write_error_json(out / RESULTS_JSON, error)
-    with open(out / RESULTS_PICKLE, "wb") as handle:
-        dill.dump(results, handle)
-
-
-def write_error_json(path, error):
-    """A results.json in Gradescope's shape, as Otter writes it for an autograder error."""
-    report = {
-        "score": 0,
-        "stdout_visibility": "hidden",
-        "tests": [{"name": "Autograder Error", "output": f"{type(error).__name__}: {error}"}],
-    }
-    path.write_text(json.dumps(report, indent=4))
+        isolation.close_to_others(source)
+        with zipfile.ZipFile(autograder) as archive:
+            archive.extractall(source)
+        report = runner.grade(upload=submission, source=source, timeout=timeout)
+    finally:
+        shutil.rmtree(source, ignore_errors=True)
+    runner.write_results(report, out)
+    return report
 
 
 if __name__ == "__main__":
@@ -42,5 +28,7 @@ if __name__ == "__main__":
     parser.add_argument("submission")
     parser.add_argument("autograder")
     parser.add_argument("out")
+    parser.add_argument("--timeout", type=float, default=None)
     arguments = parser.parse_args()
-    main(submission=arguments.submission, autograder=arguments.autograder, out=arguments.out)
+    main(submission=arguments.submission, autograder=arguments.autograder, out=arguments.out,
+         timeout=arguments.timeout)

@@ -24,6 +24,10 @@ class Layout:
     def master(self, name):
         return self.solutions / f"{name}.ipynb"
 
+    def references_script(self, name):
+        """Computes, with Keras, the reference values the judge compares answers with (optional)."""
+        return self.solutions / f"{name}_references.py"
+
     def release_notebook(self, name):
         return self.assignment / name / f"{name}.ipynb"
 

@@ -1,0 +1,82 @@
+"""Run the autograder's Otter test files against stand-ins for the notebook's names, outside the kernel."""
+
+import contextlib
+import json
+import pathlib
+
+from otter.run.run_autograder.autograder_config import AutograderConfig
+from otter.test_files import GradingResults
+from otter.test_files.exception_test import ExceptionTestFile
+
+from .exchange import AnswerRefused, StudentError
+from .kernel import DeadKernelError, KernelTimeout
+from .standins import UnsupportedLayer
+
+MESSAGE_CHARACTERS = 300
+REFERENCES_FILE = "references.json"  # built by `make build`: values the tests compare answers with
+
+
+class SealedTestFile(ExceptionTestFile):
+    """Otter's exception-based test file, whose failure messages never quote the test's source."""
+
+    def _generate_error_message(self, excp, context=0):
+        return failure_message(excp)
+
+
+def failure_message(error):
+    """One line for a failed test case: the assertion's own message, or what went wrong, never test code."""
+    if isinstance(error, AssertionError):
+        text = str(error) or "a check in this test failed"
+    elif isinstance(error, StudentError):
+        text = f"your code raised {error}"
+    elif isinstance(error, (AnswerRefused, UnsupportedLayer, DeadKernelError, KernelTimeout)):
+        text = str(error)
+    else:
+        text = f"{type(error).__name__}: {error}"
+    text = " ".join(text.split())
+    return text if len(text) <= MESSAGE_CHARACTERS else text[:MESSAGE_CHARACTERS - 1] + "…"
+
+
+class Environment(dict):
+    """What the tests see: the notebook's names, each fetched from the kernel when a test first asks."""
+
+    def __init__(self, decoder, extras):
+        super().__init__(extras)
+        self.decoder = decoder
+
+    def get(self, name, default=None):
+        if name not in self:
+            self[name] = self.decoder.fetch(name)
+        return self[name]
+
+
+def load_references(source):
+    path = pathlib.Path(source) / REFERENCES_FILE
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def test_files(source):
+    return [SealedTestFile.from_file(str(path)) for path in sorted((pathlib.Path(source) / "tests").glob("*.py"))]
+
+
+def points_per_question(source):
+    """{question: points possible}, from the autograder's test files."""
+    return {test_file.name: test_file.possible for test_file in sorted(test_files(source), key=lambda f: f.name)}
+
+
+def run_tests(source, decoder):
+    """Run every tests/*.py of the autograder in `source`; returns Otter's GradingResults."""
+    environment = Environment(decoder, {"references": load_references(source)})
+    files = test_files(source)
+    with contextlib.chdir(pathlib.Path(source) / "files"):  # tests read data/ as the notebook does: the autograder's copy
+        for test_file in files:
+            test_file.run(environment)
+        if test_file.score > test_file.possible:  # cannot happen with Otter's scoring; the cap holds anyway
+            test_file.update_score(test_file.possible)
+    return GradingResults(files)
+
+
+def gradescope_results(results, source):
+    """Otter's results.json (Gradescope's format) under the autograder's own settings."""
+    config = json.loads((pathlib.Path(source) / "otter_config.json").read_text())
+    return results.to_gradescope_dict(AutograderConfig(config))

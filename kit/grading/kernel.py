@@ -1,0 +1,100 @@
+"""The student's kernel: a Jupyter kernel started in a workspace of its own, driven cell by cell."""
+
+import os
+import pathlib
+import queue
+import subprocess
+import sys
+import time
+
+from jupyter_client import BlockingKernelClient
+from jupyter_client.connect import write_connection_file
+
+from . import isolation
+
+OUTPUT_KEPT_PER_CELL = 20_000  # characters of a cell's output kept for the grading log
+
+
+class DeadKernelError(RuntimeError):
+    """The kernel process ended while a cell or a question was running (nbclient's name for it)."""
+
+
+class KernelTimeout(RuntimeError):
+    """A cell or a question ran past its deadline."""
+
+
+class Kernel:
+    """An IPython kernel in `workspace`, as `identity`'s user when given (see isolation.py)."""
+
+    def __init__(self, workspace, environment, identity=None):
+        self.workspace = pathlib.Path(workspace)
+        self.identity = identity
+        connection_file = str(self.workspace / ".kernel.json")
+        write_connection_file(connection_file, ip="127.0.0.1")
+        launch = {}
+        if identity is not None:
+            os.chown(connection_file, identity.uid, identity.gid)
+            launch = {"user": identity.uid, "group": identity.gid, "extra_groups": []}
+        command = [sys.executable, "-m", "ipykernel_launcher", "-f", connection_file, "--HistoryManager.enabled=False"]
+        self.process = subprocess.Popen(command, cwd=self.workspace, env=environment, stdin=subprocess.DEVNULL,
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                        start_new_session=True, **launch)
+        self.client = BlockingKernelClient(connection_file=connection_file)
+        self.client.load_connection_file()
+        self.client.start_channels()
+        try:
+            self.client.wait_for_ready(timeout=120)
+        except RuntimeError as error:
+            self.close()
+            raise DeadKernelError(f"the kernel did not start: {error}") from None
+
+    def run(self, source, deadline, store_history=True):
+        """Execute source; returns (ok, output text). Raises DeadKernelError or KernelTimeout."""
+        message_id = self.client.execute(source, store_history=store_history, allow_stdin=False, stop_on_error=False)
+        output, ok = [], True
+        while True:
+            message = self._next_iopub(deadline)
+            if message["parent_header"].get("msg_id") != message_id:
+                continue
+            kind, content = message["msg_type"], message["content"]
+            if kind == "status" and content["execution_state"] == "idle":
+                break
+            if kind == "error":
+                ok = False
+                output.append(f"{content.get('ename')}: {content.get('evalue')}\n")
+            elif kind == "stream":
+                output.append(content.get("text", ""))
+            elif kind in ("execute_result", "display_data"):
+                output.append(content.get("data", {}).get("text/plain", "") + "\n")
+            if sum(len(part) for part in output) > OUTPUT_KEPT_PER_CELL:
+                output = ["".join(output)[:OUTPUT_KEPT_PER_CELL], "\n[output cut]\n"]
+        return ok, "".join(output)
+
+    def _next_iopub(self, deadline):
+        while True:
+            if self.process.poll() is not None:
+                raise DeadKernelError(f"the kernel died (exit code {self.process.returncode})")
+            if time.monotonic() > deadline:
+                raise KernelTimeout("ran past its time limit")
+            try:
+                return self.client.get_iopub_msg(timeout=0.2)
+            except queue.Empty:
+                continue
+
+    def give(self, folder):
+        """Hand a folder the judge made to the kernel's user, so that the kernel can write its answer there."""
+        isolation.give_to(self.identity, folder)
+
+    def interrupt(self):
+        """Stop what the kernel is running (a student function that never returns), keep the kernel."""
+        if self.process.poll() is None:
+            os.kill(self.process.pid, 2)
+
+    def close(self):
+        self.client.stop_channels()
+        if self.process.poll() is None:
+            try:
+                os.killpg(self.process.pid, 9)
+            except ProcessLookupError:
+                pass
+        self.process.wait()

@@ -1,0 +1,292 @@
+"""Plain-data stand-ins for the notebook's objects, built by the judge from the kernel's answers.
+
+Hidden tests run against these as they would against the real objects: a model has `layers`,
+`input_shape`, `output_shape`, `count_params()`, `get_weights()`, `optimizer.iterations`, and
+calling it runs its layers in NumPy from its weights; a history has `history`, `params` and
+`model`; a student function is a `RemoteFunction` that runs in the kernel on the judge's
+arguments. Each stand-in's type carries the names of the Keras classes of what it stands for, so
+`{cls.__name__ for cls in type(x).__mro__}` reads the same in the notebook and in the judge.
+Nothing here trusts a method of the student's objects: shapes, counts and outputs are computed
+from the weights and layer settings the kernel reported.
+"""
+
+import functools
+
+import numpy as np
+
+from .exchange import AnswerRefused, StudentError
+from .probe import ACTIVATION_PROBE
+
+
+class UnsupportedLayer(TypeError):
+    """The model holds a layer the judge cannot run from its weights."""
+
+
+class Decoder:
+    """Turns answer trees into Python values and stand-ins; one per grading, so that `is` holds."""
+
+    def __init__(self, exchange):
+        self.exchange = exchange
+        self.models = {}
+
+    def fetch(self, name):
+        """The notebook's final value of a global name, or None when it was never defined."""
+        return self.decode(*self.exchange.ask({"op": "global", "name": name}))
+
+    def decode(self, tree, arrays):
+        if not isinstance(tree, dict) or not isinstance(tree.get("kind"), str):
+            raise AnswerRefused("malformed answer")
+        kind = tree["kind"]
+        if kind == "value" and (tree["value"] is None or type(tree["value"]) in (bool, int, str)):
+            return tree["value"]
+        if kind == "float":
+            return float(tree["value"])
+        if kind == "scalar":
+            return plain_dtype(tree["dtype"]).type(tree["value"])
+        if kind == "array":
+            return arrays(tree["file"])
+        if kind in ("tuple", "list"):
+            items = [self.decode(item, arrays) for item in tree["items"]]
+            return tuple(items) if kind == "tuple" else items
+        if kind == "dict":
+            return {str(key): self.decode(value, arrays) for key, value in tree["items"]}
+        if kind == "ellipsis":
+            return Ellipsis
+        if kind == "missing":
+            return None
+        if kind == "function":
+            return RemoteFunction(self, int(tree["handle"]), str(tree.get("name", "function")))
+        if kind == "model":
+            return self.model(tree, arrays)
+        if kind == "history":
+            history = kind_of(HistoryStandIn, tree["classes"])()
+            history.history = self.decode(tree["history"], arrays)
+            history.params = self.decode(tree["params"], arrays)
+            history.model = self.decode(tree["model"], arrays)
+            return history
+        if kind == "object":
+            return Opaque(str(tree.get("type", "object")))
+        if kind == "raised":
+            raise StudentError(f"{str(tree.get('type'))[:80]}: {str(tree.get('message'))[:300]}")
+        raise AnswerRefused(f"unknown kind of answer {kind!r}")
+
+    def model(self, tree, arrays):
+        handle = int(tree["handle"])
+        if handle not in self.models:
+            model = kind_of(ModelStandIn, tree["classes"])()
+            model.input_shape = shape_or_none(tree.get("input_shape"))
+            model.output_shape = shape_or_none(tree.get("output_shape"))
+            model.layers = [self.layer(layer, arrays) for layer in tree["layers"]]
+            model.optimizer = None
+            if tree.get("optimizer"):
+                model.optimizer = kind_of(OptimizerStandIn, tree["optimizer"]["classes"])()
+                model.optimizer.iterations = int(tree["optimizer"]["iterations"])
+            model.handle, model.decoder = handle, self
+            self.models[handle] = model
+        return self.models[handle]
+
+    def layer(self, tree, arrays):
+        layer = kind_of(LayerStandIn, tree["classes"])()
+        layer.name = str(tree.get("name", ""))
+        for key, value in tree.get("settings", {}).items():
+            if type(value) in (bool, int, float) or value is None:
+                setattr(layer, key, value)
+        layer.weights = [arrays(item["file"]) for item in tree["weights"]]
+        layer.functions = {name: identify_activation(np.asarray(arrays(item["file"])))
+                           for name, item in tree.get("functions", {}).items() if item.get("kind") == "array"}
+        return layer
+
+
+def plain_dtype(text):
+    dtype = np.dtype(str(text))
+    if dtype.kind not in "biuf" or dtype.fields is not None:
+        raise AnswerRefused(f"{dtype} is not a plain number type")
+    return dtype
+
+
+def shape_or_none(value):
+    if not isinstance(value, list):
+        return None
+    return tuple(None if size is None else int(size) for size in value)
+
+
+def kind_of(base, names):
+    """A subclass of base whose class chain carries the Keras class names the kernel reported."""
+    if not isinstance(names, list) or len(names) > 30:
+        raise AnswerRefused("malformed class names")
+    return class_chain(base, tuple(str(name)[:100] for name in names))
+
+
+@functools.lru_cache(maxsize=None)
+def class_chain(base, names):
+    cls = base
+    for name in reversed(names):
+        cls = type(name, (cls,), {"__module__": "stand-in"})
+    return cls
+
+
+class Opaque:
+    """A value the judge does not read (a string of its type only)."""
+
+    def __init__(self, type_name):
+        self.type_name = type_name
+
+    def __repr__(self):
+        return f"<{self.type_name} from the notebook>"
+
+
+class RemoteFunction:
+    """A student function: each call runs it in the kernel on the judge's arguments."""
+
+    def __init__(self, decoder, handle, name):
+        self.decoder, self.handle, self.__name__ = decoder, handle, name
+
+    def __call__(self, *args):
+        arrays = []
+        request = {"op": "call", "handle": self.handle, "args": [encode_argument(value, arrays) for value in args]}
+        return self.decoder.decode(*self.decoder.exchange.ask(request, arrays))
+
+    def __repr__(self):
+        return f"<function {self.__name__} from the notebook>"
+
+
+def encode_argument(value, arrays):
+    if value is None or type(value) in (bool, int, float, str):
+        return value
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, tuple):
+        return {"kind": "tuple", "items": [encode_argument(item, arrays) for item in value]}
+    if isinstance(value, list):
+        return [encode_argument(item, arrays) for item in value]
+    if isinstance(value, np.ndarray):
+        name = f"arg{len(arrays)}.npy"
+        arrays.append((name, value))
+        return {"kind": "array", "file": name}
+    raise TypeError(f"the judge cannot send a {type(value).__name__} to the kernel")
+
+
+class LayerStandIn:
+    """A layer: its settings (units, return_sequences, ...), weights, and activation functions by behaviour."""
+
+    units = None
+    return_sequences = False
+    go_backwards = False
+    use_bias = True
+
+    def get_weights(self):
+        return list(self.weights)
+
+    def count_params(self):
+        return sum(int(np.prod(weights.shape)) for weights in self.weights)
+
+    def forward(self, inputs):
+        names = {cls.__name__ for cls in type(self).__mro__}
+        if "InputLayer" in names or "Dropout" in names:
+            return inputs
+        if "LSTM" in names:
+            return self.lstm(inputs)
+        if "Dense" in names:
+            output = inputs @ self.weights[0] + (self.weights[1] if len(self.weights) > 1 else 0)
+            return self.function("activation")(output)
+        if "Softmax" in names:
+            return softmax(inputs)
+        if "Activation" in names:
+            return self.function("activation")(inputs)
+        raise UnsupportedLayer(f"the grader cannot run a {type(self).__name__} layer")
+
+    def function(self, name):
+        function = self.functions.get(name)
+        if function is None:
+            raise UnsupportedLayer(f"layer {self.name}: its {name} is none the grader knows "
+                                   "(linear, relu, sigmoid, tanh, softmax)")
+        return function
+
+    def lstm(self, inputs):
+        if self.go_backwards or len(self.weights) not in (2, 3):
+            raise UnsupportedLayer(f"the grader cannot run LSTM {self.name} with these settings")
+        kernel, recurrent_kernel = self.weights[:2]
+        bias = self.weights[2] if len(self.weights) == 3 else 0
+        gate, squash = self.function("recurrent_activation"), self.function("activation")
+        units = recurrent_kernel.shape[0]
+        hidden = np.zeros((len(inputs), units), np.float32)
+        cell = np.zeros_like(hidden)
+        states = []
+        for step in range(inputs.shape[1]):
+            z = inputs[:, step] @ kernel + hidden @ recurrent_kernel + bias
+            i, f, c, o = (z[:, k * units:(k + 1) * units] for k in range(4))
+            cell = gate(f) * cell + gate(i) * squash(c)
+            hidden = gate(o) * squash(cell)
+            if self.return_sequences:
+                states.append(hidden)
+        return np.stack(states, axis=1) if self.return_sequences else hidden
+
+
+class ModelStandIn:
+    """A Keras model as data. Calling it runs its layers in order, in NumPy (float32)."""
+
+    @property
+    def weights(self):
+        return [weights for layer in self.layers for weights in layer.weights]
+
+    def get_weights(self):
+        return list(self.weights)
+
+    def count_params(self):
+        return sum(layer.count_params() for layer in self.layers)
+
+    def __call__(self, inputs):
+        values = np.asarray(inputs, dtype=np.float32)
+        for layer in self.layers:
+            values = np.asarray(layer.forward(values), dtype=np.float32)
+        return values
+
+    def predict(self, inputs, verbose=0):
+        return self(inputs)
+
+    def evaluate(self, inputs, labels, verbose=0, return_dict=True):
+        """keras.Model.evaluate run in the kernel on the judge's data: {metric name: value}."""
+        arrays = [("x.npy", np.asarray(inputs)), ("y.npy", np.asarray(labels))]
+        request = {"op": "evaluate", "handle": self.handle,
+                   "args": [{"kind": "array", "file": "x.npy"}, {"kind": "array", "file": "y.npy"}]}
+        scores = self.decoder.decode(*self.decoder.exchange.ask(request, arrays))
+        if not isinstance(scores, dict) or not all(isinstance(value, float) for value in scores.values()):
+            raise AnswerRefused("evaluate did not give a dict of numbers")
+        return scores
+
+
+class OptimizerStandIn:
+    iterations = 0
+
+
+class HistoryStandIn:
+    history, params, model = None, None, None
+
+
+def softmax(values):
+    shifted = np.exp(values - values.max(axis=-1, keepdims=True))
+    return shifted / shifted.sum(axis=-1, keepdims=True)
+
+
+def hard_sigmoid(values):
+    return np.clip(values / 6 + 0.5, 0, 1)
+
+
+KNOWN_ACTIVATIONS = {
+    "linear": lambda values: values,
+    "relu": lambda values: np.maximum(values, 0),
+    "sigmoid": lambda values: 1 / (1 + np.exp(-values)),
+    "hard_sigmoid": hard_sigmoid,
+    "tanh": np.tanh,
+    "softmax": softmax,
+}
+
+
+def identify_activation(output):
+    """The known function that maps ACTIVATION_PROBE to output, or None."""
+    if output.shape != ACTIVATION_PROBE.shape:
+        return None
+    for function in KNOWN_ACTIVATIONS.values():
+        if np.allclose(function(ACTIVATION_PROBE.astype(np.float64)), output, atol=1e-5):
+            return function
+    return None
