@@ -19,6 +19,7 @@ CATALOGUE = ROOT / "tests" / "submissions"  # one folder of case files per assig
 #   text         instead of a notebook, the file's raw contents (a broken upload)
 #   file         the submission's file name (default: the case name + ".ipynb"); ".zip" names
 #                are written as an Otter export zip holding the notebook
+#   extra_files  {path: text} written into that zip beside the notebook (files grading must ignore)
 #   expected     points per question that differ from the base's (full marks for a solution
 #                base, none for a student base), and optionally "status"
 #   timeout      seconds to grade it under, in the catalogue test (default: that test's own)
@@ -47,6 +48,8 @@ def write_case(layout, assignment, name, case, out):
     if path.suffix == ".zip":
         with zipfile.ZipFile(path, "w") as archive:
             archive.writestr(f"{assignment}.ipynb", nbformat.writes(notebook))
+            for name, text in case.get("extra_files", {}).items():
+                archive.writestr(name, text)
     else:
         nbformat.write(notebook, path)
     return path

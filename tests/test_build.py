@@ -30,6 +30,22 @@ def hidden_test_functions(name):
     return found
 
 
+def hidden_test_lines(name):
+    """Every distinctive line of the hidden test cases' code (not their messages, which are meant to be
+    shown): none may appear in any grading output."""
+    lines = set()
+    with zipfile.ZipFile(LAYOUT.autograder_zip(name)) as archive:
+        for entry in archive.namelist():
+            if entry.startswith("tests/") and entry.endswith(".py"):
+                source = archive.read(entry).decode()
+                for node in ast.parse(source).body:
+                    if isinstance(node, ast.FunctionDef) and is_hidden(node):
+                        body = ast.get_source_segment(source, node)
+                        lines |= {line.strip() for line in body.splitlines()[1:] if len(line.strip()) >= 20
+                                  and not line.strip().startswith(("import ", "from ", '"', "f\"", "'"))}
+    return sorted(lines)
+
+
 def is_hidden(function):
     return any(keyword.arg == "hidden" and getattr(keyword.value, "value", False)
                for decorator in function.decorator_list if isinstance(decorator, ast.Call)

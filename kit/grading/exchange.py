@@ -54,13 +54,13 @@ class Exchange:
         self.kernel.give(folder)
         deadline = time.monotonic() + self.call_seconds
         try:
-            ok, output = self.kernel.run(f"_kit_probe.answer({str(folder)!r})", deadline, store_history=False)
+            ok, error_name = self.kernel.run(f"_kit_probe.answer({str(folder)!r})", deadline, store_history=False)
         except KernelTimeout:
             self.kernel.interrupt()
             self.kernel.run("pass", time.monotonic() + 30, store_history=False)
             raise StudentError(f"TimeoutError: no answer within {self.call_seconds:g} s") from None
         if not ok:
-            raise StudentError(f"the grader could not read the answer: {output.strip()[:200]}")
+            raise AnswerRefused(f"the kernel failed to answer the grader ({error_name})")
         copy = self.private / f"a{number}"
         copy.mkdir()
         text = self.copy_in(folder / "answer.json", copy, MAX_JSON_BYTES).read_text(errors="replace")

@@ -20,7 +20,16 @@ class SealedTestFile(ExceptionTestFile):
     """Otter's exception-based test file, whose failure messages never quote the test's source."""
 
     def _generate_error_message(self, excp, context=0):
-        return failure_message(excp)
+        return withhold_test_source(failure_message(excp), self.source)
+
+
+def withhold_test_source(message, source):
+    """A message that quotes a line of the test file (student text that found its way to the tests) is withheld."""
+    quoted = [line.strip() for line in source.splitlines()
+              if len(line.strip()) >= 20 and not line.strip().startswith(("import ", "from "))]
+    if any(line in message for line in quoted):
+        return "the message of this failure is withheld: it quotes the grader's tests"
+    return message
 
 
 def failure_message(error):

@@ -1,0 +1,129 @@
+"""kit/grading: what crosses from the kernel to the judge is plain data under caps, and uploads give up only their notebook."""
+
+import os
+import pickle
+import subprocess
+import zipfile
+
+import nbformat
+import numpy as np
+import pytest
+
+from kit.grading import exchange, isolation, judge, standins, submission
+
+ASSIGNMENT = "lstm_parameters"
+
+
+def notebook_text(assignment=ASSIGNMENT):
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")])
+    notebook.metadata["otter"] = {"assignment_name": assignment}
+    return nbformat.writes(notebook)
+
+
+class FakeKernel:
+    def give(self, folder):
+        pass
+
+
+def test_plain_arrays_are_read_and_pickles_refused(tmp_path):
+    np.save(tmp_path / "plain.npy", np.arange(6, dtype="float32").reshape(2, 3))
+    assert exchange.read_plain_npy(tmp_path / "plain.npy").tolist() == [[0, 1, 2], [3, 4, 5]]
+    np.save(tmp_path / "pickled.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    with pytest.raises(exchange.AnswerRefused, match="not plain numbers"):
+        exchange.read_plain_npy(tmp_path / "pickled.npy")
+    np.save(tmp_path / "structured.npy", np.zeros(2, dtype=[("a", "i4"), ("b", "f4")]))
+    with pytest.raises(exchange.AnswerRefused):
+        exchange.read_plain_npy(tmp_path / "structured.npy")
+    (tmp_path / "short.npy").write_bytes((tmp_path / "plain.npy").read_bytes()[:-4])
+    with pytest.raises(exchange.AnswerRefused, match="size"):
+        exchange.read_plain_npy(tmp_path / "short.npy")
+
+
+def test_answers_are_copied_in_without_links_devices_or_excess(tmp_path):
+    outbox, private = tmp_path / "outbox", tmp_path / "private"
+    outbox.mkdir(), private.mkdir()
+    channel = exchange.Exchange(FakeKernel(), outbox, private, call_seconds=5)
+    secret = tmp_path / "hidden_test.py"
+    secret.write_text("def test_hidden(): ...")
+    (outbox / "answer.json").symlink_to(secret)
+    with pytest.raises(exchange.AnswerRefused):
+        channel.copy_in(outbox / "answer.json", private, cap=1000)
+    os.mkfifo(outbox / "pipe.npy")
+    with pytest.raises(exchange.AnswerRefused, match="not a regular file"):
+        channel.copy_in(outbox / "pipe.npy", private, cap=1000)
+    (outbox / "big.json").write_text("0" * 2000)
+    with pytest.raises(exchange.AnswerRefused, match="over the grader's cap"):
+        channel.copy_in(outbox / "big.json", private, cap=1000)
+
+
+def test_deeply_nested_answers_are_refused():
+    nested = []
+    for _ in range(exchange.MAX_DEPTH + 5):
+        nested = [nested]
+    with pytest.raises(exchange.AnswerRefused, match="nested"):
+        exchange.check_depth(nested)
+
+
+def test_an_export_zip_gives_only_its_notebook(tmp_path):
+    upload = tmp_path / "export.zip"
+    with zipfile.ZipFile(upload, "w") as archive:
+        archive.writestr(f"{ASSIGNMENT}.ipynb", notebook_text())
+        archive.writestr("data/mnist.npz", "forged")
+        archive.writestr(".OTTER_LOG", pickle.dumps(print))
+    notebook = submission.read_notebook(upload, ASSIGNMENT)
+    assert [cell.source for cell in notebook.cells] == ["x = 1"]
+
+
+def test_a_zip_bomb_is_not_unpacked(tmp_path):
+    upload = tmp_path / "bomb.zip"
+    with zipfile.ZipFile(upload, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(f"{ASSIGNMENT}.ipynb", b"{" + b" " * (submission.MAX_NOTEBOOK_BYTES + 10))
+    assert upload.stat().st_size < 200_000
+    with pytest.raises(submission.SubmissionError, match="FileTooLarge"):
+        submission.read_notebook(upload, ASSIGNMENT)
+
+
+def test_bad_uploads_say_what_is_wrong_without_quoting_them(tmp_path):
+    (tmp_path / "secret.ipynb").write_text("assert hidden_value == 42")
+    with pytest.raises(submission.SubmissionError, match="NotJSONError") as caught:
+        submission.read_notebook(tmp_path / "secret.ipynb", ASSIGNMENT)
+    assert "hidden_value" not in str(caught.value)
+    folder = tmp_path / "unpacked"
+    folder.mkdir()
+    (folder / "notebook.ipynb").symlink_to(tmp_path / "secret.ipynb")
+    with pytest.raises(submission.SubmissionError, match="cannot open"):
+        submission.read_notebook(folder, ASSIGNMENT)
+    (tmp_path / "other.ipynb").write_text(notebook_text("sequential_mnist"))
+    with pytest.raises(submission.SubmissionError, match="Received submission for assignment 'sequential_mnist'"):
+        submission.read_notebook(tmp_path / "other.ipynb", ASSIGNMENT)
+
+
+def test_failure_messages_never_quote_the_tests():
+    source = "def test_hidden(x):\n    assert x == secret_expected_value_123, 'x is wrong'\n"
+    try:
+        raise AssertionError("x is wrong")
+    except AssertionError as error:
+        assert judge.withhold_test_source(judge.failure_message(error), source) == "x is wrong"
+    quoting = standins.StudentError("ValueError: assert x == secret_expected_value_123, 'x is wrong'")
+    assert "secret" not in judge.withhold_test_source(judge.failure_message(quoting), source)
+    assert len(judge.failure_message(RuntimeError("y" * 5000))) <= judge.MESSAGE_CHARACTERS
+
+
+def test_activations_are_recognised_by_what_they_compute():
+    probe = standins.ACTIVATION_PROBE.astype(np.float64)
+    assert standins.identify_activation(np.tanh(probe)) is np.tanh
+    assert standins.identify_activation(standins.softmax(probe)) is standins.softmax
+    assert standins.identify_activation(probe ** 3) is None
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="a separate kernel user needs root")
+def test_a_sweep_ends_every_process_of_the_kernel_user():
+    identity = isolation.claim_identity()
+    try:
+        daemon = subprocess.Popen(["sleep", "300"], user=identity.uid, group=identity.gid, start_new_session=True)
+        assert isolation.processes_of(identity.uid)
+        isolation.sweep(identity)
+        daemon.wait(timeout=10)
+        assert not isolation.processes_of(identity.uid)
+    finally:
+        identity.release()
