@@ -9,6 +9,7 @@ regular files under a size cap, are copied into the judge's private folder befor
 import itertools
 import json
 import os
+import shutil
 import pathlib
 import stat
 import time
@@ -111,6 +112,10 @@ class ArrayReader:
             raise AnswerRefused(f"bad array file name {name!r}")
         path = self.exchange.copy_in(self.folder / name, self.copy, MAX_ARRAY_BYTES)
         return read_plain_npy(path)
+
+    def discard(self):
+        """Remove the kernel's files of this answer, so that big arrays do not sit in memory twice."""
+        shutil.rmtree(self.folder, ignore_errors=True)
 
 
 def read_plain_npy(path):

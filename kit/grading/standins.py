@@ -31,7 +31,15 @@ class Decoder:
 
     def fetch(self, name):
         """The notebook's final value of a global name, or None when it was never defined."""
-        return self.decode(*self.exchange.ask({"op": "global", "name": name}))
+        return self.ask({"op": "global", "name": name})
+
+    def ask(self, request, arrays=()):
+        """Ask the kernel, decode its answer, then drop the kernel's files (the judge keeps its own copies)."""
+        tree, reader = self.exchange.ask(request, arrays)
+        try:
+            return self.decode(tree, reader)
+        finally:
+            reader.discard()
 
     def decode(self, tree, arrays):
         if not isinstance(tree, dict) or not isinstance(tree.get("kind"), str):
@@ -144,7 +152,7 @@ class RemoteFunction:
     def __call__(self, *args):
         arrays = []
         request = {"op": "call", "handle": self.handle, "args": [encode_argument(value, arrays) for value in args]}
-        return self.decoder.decode(*self.decoder.exchange.ask(request, arrays))
+        return self.decoder.ask(request, arrays)
 
     def __repr__(self):
         return f"<function {self.__name__} from the notebook>"
@@ -249,7 +257,7 @@ class ModelStandIn:
         arrays = [("x.npy", np.asarray(inputs)), ("y.npy", np.asarray(labels))]
         request = {"op": "evaluate", "handle": self.handle,
                    "args": [{"kind": "array", "file": "x.npy"}, {"kind": "array", "file": "y.npy"}]}
-        scores = self.decoder.decode(*self.decoder.exchange.ask(request, arrays))
+        scores = self.decoder.ask(request, arrays)
         if not isinstance(scores, dict) or not all(isinstance(value, float) for value in scores.values()):
             raise AnswerRefused("evaluate did not give a dict of numbers")
         return scores
