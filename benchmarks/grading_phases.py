@@ -39,7 +39,9 @@ def before_phases(submission, autograder):
         if "iopub.execute_input" not in timing:
             continue
         spent = seconds_between(timing["iopub.execute_input"], timing["shell.execute_reply"])
-        if index == 0 or index == len(cells) - 1 or "grader.check(" in cell.source or ".check(\"" in cell.source:
+        if index == 0 or cell.source.startswith("import sys\nsys.path.append("):  # Otter's added set-up cells
+            phases["Otter's set-up cells"] = phases.get("Otter's set-up cells", 0) + spent
+        elif index == len(cells) - 1 or "grader.check(" in cell.source or ".check(\"" in cell.source:
             phases["tests in the kernel (Otter's cells)"] = phases.get("tests in the kernel (Otter's cells)", 0) + spent
         else:
             number += 1
