@@ -17,32 +17,30 @@ NAMES = LAYOUT.assignment_names()
 SOURCES = ("solutions", "data", "images", "requirements.txt")
 
 
-def hidden_test_functions(name):
-    """(function name, source) of every hidden test case in an assignment's autograder zip."""
-    found = []
+def hidden_test_cases(name):
+    """(test file source, function node) of every hidden test case in an assignment's autograder zip."""
     with zipfile.ZipFile(LAYOUT.autograder_zip(name)) as archive:
         for entry in archive.namelist():
             if entry.startswith("tests/") and entry.endswith(".py"):
                 source = archive.read(entry).decode()
                 for node in ast.parse(source).body:
                     if isinstance(node, ast.FunctionDef) and is_hidden(node):
-                        found.append((node.name, ast.unparse(node.body[-1])))
-    return found
+                        yield source, node
+
+
+def hidden_test_functions(name):
+    """(function name, last statement) of every hidden test case."""
+    return [(node.name, ast.unparse(node.body[-1])) for _, node in hidden_test_cases(name)]
 
 
 def hidden_test_lines(name):
     """Every distinctive line of the hidden test cases' code (not their messages, which are meant to be
     shown): none may appear in any grading output."""
     lines = set()
-    with zipfile.ZipFile(LAYOUT.autograder_zip(name)) as archive:
-        for entry in archive.namelist():
-            if entry.startswith("tests/") and entry.endswith(".py"):
-                source = archive.read(entry).decode()
-                for node in ast.parse(source).body:
-                    if isinstance(node, ast.FunctionDef) and is_hidden(node):
-                        body = ast.get_source_segment(source, node)
-                        lines |= {line.strip() for line in body.splitlines()[1:] if len(line.strip()) >= 20
-                                  and not line.strip().startswith(("import ", "from ", '"', "f\"", "'"))}
+    for source, node in hidden_test_cases(name):
+        body = ast.get_source_segment(source, node)
+        lines |= {line.strip() for line in body.splitlines()[1:] if len(line.strip()) >= 20
+                  and not line.strip().startswith(("import ", "from ", '"', "f\"", "'"))}
     return sorted(lines)
 
 
