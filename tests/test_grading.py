@@ -20,40 +20,68 @@ def notebook_text(assignment=ASSIGNMENT):
     return nbformat.writes(notebook)
 
 
-class FakeKernel:
-    def give(self, folder):
-        pass
+def read_npy(path):
+    with open(path, "rb") as handle:
+        return exchange.read_plain_npy(handle)
 
 
 def test_plain_arrays_are_read_and_pickles_refused(tmp_path):
     np.save(tmp_path / "plain.npy", np.arange(6, dtype="float32").reshape(2, 3))
-    assert exchange.read_plain_npy(tmp_path / "plain.npy").tolist() == [[0, 1, 2], [3, 4, 5]]
+    assert read_npy(tmp_path / "plain.npy").tolist() == [[0, 1, 2], [3, 4, 5]]
     np.save(tmp_path / "pickled.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
     with pytest.raises(exchange.AnswerRefused, match="not plain numbers"):
-        exchange.read_plain_npy(tmp_path / "pickled.npy")
+        read_npy(tmp_path / "pickled.npy")
     np.save(tmp_path / "structured.npy", np.zeros(2, dtype=[("a", "i4"), ("b", "f4")]))
     with pytest.raises(exchange.AnswerRefused):
-        exchange.read_plain_npy(tmp_path / "structured.npy")
-    (tmp_path / "short.npy").write_bytes((tmp_path / "plain.npy").read_bytes()[:-4])
-    with pytest.raises(exchange.AnswerRefused, match="size"):
-        exchange.read_plain_npy(tmp_path / "short.npy")
+        read_npy(tmp_path / "structured.npy")
+    for name, data in (("short.npy", (tmp_path / "plain.npy").read_bytes()[:-4]),
+                       ("long.npy", (tmp_path / "plain.npy").read_bytes() + b"extra")):
+        (tmp_path / name).write_bytes(data)
+        with pytest.raises(exchange.AnswerRefused, match="size"):
+            read_npy(tmp_path / name)
 
 
-def test_answers_are_copied_in_without_links_devices_or_excess(tmp_path):
-    outbox, private = tmp_path / "outbox", tmp_path / "private"
-    outbox.mkdir(), private.mkdir()
-    channel = exchange.Exchange(FakeKernel(), outbox, private, call_seconds=5)
+def test_answers_are_read_without_links_devices_or_excess(tmp_path):
     secret = tmp_path / "hidden_test.py"
     secret.write_text("def test_hidden(): ...")
-    (outbox / "answer.json").symlink_to(secret)
+    (tmp_path / "answer.json").symlink_to(secret)
     with pytest.raises(exchange.AnswerRefused):
-        channel.copy_in(outbox / "answer.json", private, cap=1000)
-    os.mkfifo(outbox / "pipe.npy")
+        with exchange.open_regular(tmp_path / "answer.json", cap=1000):
+            pass
+    os.mkfifo(tmp_path / "pipe.npy")
     with pytest.raises(exchange.AnswerRefused, match="not a regular file"):
-        channel.copy_in(outbox / "pipe.npy", private, cap=1000)
-    (outbox / "big.json").write_text("0" * 2000)
+        with exchange.open_regular(tmp_path / "pipe.npy", cap=1000):
+            pass
+    (tmp_path / "big.json").write_text("0" * 2000)
     with pytest.raises(exchange.AnswerRefused, match="over the grader's cap"):
-        channel.copy_in(outbox / "big.json", private, cap=1000)
+        with exchange.open_regular(tmp_path / "big.json", cap=1000):
+            pass
+
+
+class RowsDecoder:
+    """Answers RemoteArray's row questions from an array held here, counting the rows sent."""
+
+    def __init__(self, array):
+        self.array, self.rows_sent, self.largest = array, 0, 0
+
+    def ask(self, request):
+        rows = self.array[request["start"]:request["stop"]]
+        self.rows_sent += len(rows)
+        self.largest = max(self.largest, rows.nbytes)
+        return rows
+
+
+def test_a_big_array_is_read_by_rows_never_whole():
+    array = np.random.default_rng(0).uniform(size=(300, 28, 28)).astype("float32")
+    decoder = RowsDecoder(array)
+    remote = standins.kind_of(standins.RemoteArray, ["ndarray"])(decoder, 0, array.shape, array.dtype)
+    remote.CHUNK_BYTES = 100 * 28 * 28 * 4
+    assert "ndarray" in {cls.__name__ for cls in type(remote).__mro__} and len(remote) == 300
+    assert remote.min() == array.min() and remote.max() == array.max()
+    assert np.array_equal(remote[10:20], array[10:20]) and np.array_equal(remote[-1, 3], array[-1, 3])
+    assert decoder.largest <= remote.CHUNK_BYTES
+    with pytest.raises(TypeError, match="by rows"):
+        remote[array > 0.5]
 
 
 def test_deeply_nested_answers_are_refused():

@@ -1,16 +1,19 @@
 """Judge side of the conversation with the kernel: ask a question, read the answer as plain data.
 
-Every answer is read the same careful way: files are opened without following links, must be
-regular files under a size cap, are copied into the judge's private folder before they are parsed
-(the kernel cannot change them afterwards), JSON is parsed with a depth limit, and arrays are
-.npy files of plain numeric types, read with allow_pickle=False and memory-mapped.
+Every answer file is read the same careful way: opened without following links, required to be
+a regular file under a size cap, and read once into the judge's memory (what the kernel does to
+the file afterwards changes nothing). JSON is parsed with a depth limit; arrays are .npy files of
+plain numeric types, never pickles. Big arrays do not cross whole: the kernel keeps them and the
+judge reads them by rows (see standins.RemoteArray), so grading never holds two copies of the
+training images.
 """
 
+import contextlib
 import itertools
 import json
 import os
-import shutil
 import pathlib
+import shutil
 import stat
 import time
 
@@ -19,8 +22,7 @@ import numpy as np
 from .kernel import KernelTimeout
 
 MAX_JSON_BYTES = 16 * 2**20
-MAX_ARRAY_BYTES = 512 * 2**20  # the training images as float64 are 376 MB
-MAX_TOTAL_BYTES = 2 * 2**30  # everything one grading reads from its kernel
+MAX_ARRAY_BYTES = 64 * 2**20  # one answer's array; bigger ones stay in the kernel and are read by rows
 MAX_DEPTH = 32
 PLAIN_DTYPES = "biuf"
 
@@ -34,20 +36,17 @@ class StudentError(Exception):
 
 
 class Exchange:
-    """Questions go to the kernel through `outbox` (the kernel's workspace); answers are copied to `private`."""
+    """Questions go to the kernel as folders in `outbox` (inside the kernel's workspace)."""
 
-    def __init__(self, kernel, outbox, private, call_seconds):
+    def __init__(self, kernel, outbox, call_seconds):
         self.kernel = kernel
         self.outbox = pathlib.Path(outbox)
-        self.private = pathlib.Path(private)
         self.call_seconds = call_seconds
         self.counter = itertools.count()
-        self.bytes_read = 0
 
     def ask(self, request, arrays=()):
-        """Send request (JSON) and arrays (written as .npy files it names); return the answer tree and its folder."""
-        number = next(self.counter)
-        folder = self.outbox / f"q{number}"
+        """Send request (JSON) and arrays (written as the .npy files it names); return (answer tree, folder)."""
+        folder = self.outbox / f"q{next(self.counter)}"
         folder.mkdir()
         for name, array in arrays:
             np.save(folder / name, np.ascontiguousarray(array), allow_pickle=False)
@@ -62,80 +61,60 @@ class Exchange:
             raise StudentError(f"TimeoutError: no answer within {self.call_seconds:g} s") from None
         if not ok:
             raise AnswerRefused(f"the kernel failed to answer the grader ({error_name})")
-        copy = self.private / f"a{number}"
-        copy.mkdir()
-        text = self.copy_in(folder / "answer.json", copy, MAX_JSON_BYTES).read_text(errors="replace")
+        with open_regular(folder / "answer.json", MAX_JSON_BYTES) as handle:
+            text = handle.read(MAX_JSON_BYTES).decode("utf-8", errors="replace")
         try:
             tree = json.loads(text)
         except (ValueError, RecursionError):
             raise AnswerRefused("the answer is not JSON the grader can read") from None
         check_depth(tree)
-        return tree, ArrayReader(self, folder, copy)
+        return tree, folder
 
-    def copy_in(self, source, target_folder, cap):
-        """Copy one regular file (not a link, not a device) of at most cap bytes into the judge's folder."""
-        try:
-            descriptor = os.open(source, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-        except OSError as error:
-            raise AnswerRefused(f"{source.name}: {error.strerror}") from None
-        with os.fdopen(descriptor, "rb") as handle:
-            info = os.fstat(handle.fileno())
-            if not stat.S_ISREG(info.st_mode):
-                raise AnswerRefused(f"{source.name} is not a regular file")
-            if info.st_size > cap or self.bytes_read + info.st_size > MAX_TOTAL_BYTES:
-                raise AnswerRefused(f"{source.name} is {info.st_size:,} bytes, over the grader's cap")
-            target = target_folder / source.name
-            with open(target, "wb") as copy:
-                copied = _copy_at_most(handle, copy, cap)
-        self.bytes_read += copied
-        return target
-
-
-def _copy_at_most(source, target, cap):
-    copied = 0
-    while chunk := source.read(min(2**22, cap + 1 - copied)):
-        copied += len(chunk)
-        if copied > cap:
-            raise AnswerRefused("a file grew past the grader's cap while it was read")
-        target.write(chunk)
-    return copied
-
-
-class ArrayReader:
-    """Reads the .npy files an answer names, each once, through Exchange.copy_in."""
-
-    def __init__(self, exchange, folder, copy):
-        self.exchange, self.folder, self.copy = exchange, folder, copy
-
-    def __call__(self, name):
+    @staticmethod
+    def read_array(folder, name):
+        """One .npy file an answer names, read into memory."""
         if not isinstance(name, str) or not name.endswith(".npy") or "/" in name or name.startswith("."):
             raise AnswerRefused(f"bad array file name {name!r}")
-        path = self.exchange.copy_in(self.folder / name, self.copy, MAX_ARRAY_BYTES)
-        return read_plain_npy(path)
+        with open_regular(pathlib.Path(folder) / name, MAX_ARRAY_BYTES) as handle:
+            return read_plain_npy(handle)
 
-    def discard(self):
-        """Remove the kernel's files of this answer, so that big arrays do not sit in memory twice."""
-        shutil.rmtree(self.folder, ignore_errors=True)
+    @staticmethod
+    def discard(folder):
+        """Remove a question's folder once its answer is read."""
+        shutil.rmtree(folder, ignore_errors=True)
 
 
-def read_plain_npy(path):
-    """A memory-mapped, read-only array of a plain numeric dtype; anything else is refused."""
-    with open(path, "rb") as handle:
-        try:
-            version = np.lib.format.read_magic(handle)
-            read_header = {(1, 0): np.lib.format.read_array_header_1_0}.get(version, np.lib.format.read_array_header_2_0)
-            shape, fortran, dtype = read_header(handle, max_header_size=10_000)
-        except (ValueError, SyntaxError) as error:
-            raise AnswerRefused(f"not a .npy file: {error}") from None
-        offset = handle.tell()
+@contextlib.contextmanager
+def open_regular(path, cap):
+    """A regular file (not a link, a pipe or a device) of at most cap bytes, open for reading."""
+    try:
+        descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError as error:
+        raise AnswerRefused(f"{pathlib.Path(path).name}: {error.strerror}") from None
+    with os.fdopen(descriptor, "rb") as handle:
+        info = os.fstat(handle.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise AnswerRefused(f"{pathlib.Path(path).name} is not a regular file")
+        if info.st_size > cap:
+            raise AnswerRefused(f"{pathlib.Path(path).name} is {info.st_size:,} bytes, over the grader's cap")
+        yield handle
+
+
+def read_plain_npy(handle):
+    """The array of an open .npy file, if it holds plain numbers; anything else is refused."""
+    try:
+        version = np.lib.format.read_magic(handle)
+        read_header = {(1, 0): np.lib.format.read_array_header_1_0}.get(version, np.lib.format.read_array_header_2_0)
+        shape, fortran, dtype = read_header(handle, max_header_size=10_000)
+    except (ValueError, SyntaxError) as error:
+        raise AnswerRefused(f"not a .npy file: {error}") from None
     if dtype.hasobject or dtype.fields is not None or dtype.kind not in PLAIN_DTYPES or dtype.subdtype:
         raise AnswerRefused(f"arrays of {dtype} are not plain numbers")
-    expected = offset + int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
-    if os.path.getsize(path) != expected:
+    count = int(np.prod(shape, dtype=np.int64))
+    data = np.fromfile(handle, dtype=dtype, count=count)
+    if data.size != count or handle.read(1):
         raise AnswerRefused("the .npy file's size does not match its header")
-    if 0 in shape or not shape:
-        return np.fromfile(path, dtype=dtype, offset=offset).reshape(shape)
-    return np.memmap(path, dtype=dtype, mode="r", shape=shape, order="F" if fortran else "C", offset=offset)
+    return data.reshape(shape, order="F" if fortran else "C")
 
 
 def check_depth(tree, depth=0):

@@ -10,6 +10,7 @@ read what that user can. The level reached is written into every result.
 import fcntl
 import os
 import pathlib
+import signal
 import stat
 import sys
 from dataclasses import dataclass
@@ -100,7 +101,7 @@ def sweep(identity):
             try:
                 os.setgid(identity.gid)
                 os.setuid(identity.uid)
-                os.kill(-1, 9)
+                os.kill(-1, signal.SIGKILL)
             finally:
                 os._exit(0)
         os.waitpid(child, 0)

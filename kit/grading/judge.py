@@ -80,8 +80,8 @@ def run_tests(source, decoder):
     with contextlib.chdir(pathlib.Path(source) / "files"):  # tests read data/ as the notebook does: the autograder's copy
         for test_file in files:
             test_file.run(environment)
-        if test_file.score > test_file.possible:  # cannot happen with Otter's scoring; the cap holds anyway
-            test_file.update_score(test_file.possible)
+            if test_file.score > test_file.possible:  # cannot happen with Otter's scoring; the cap holds anyway
+                test_file.update_score(test_file.possible)
     return GradingResults(files)
 
 

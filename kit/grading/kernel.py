@@ -3,6 +3,7 @@
 import os
 import pathlib
 import queue
+import signal
 import subprocess
 import sys
 import time
@@ -82,13 +83,13 @@ class Kernel:
     def interrupt(self):
         """Stop what the kernel is running (a student function that never returns), keep the kernel."""
         if self.process.poll() is None:
-            os.kill(self.process.pid, 2)
+            os.kill(self.process.pid, signal.SIGINT)
 
     def close(self):
         self.client.stop_channels()
         if self.process.poll() is None:
             try:
-                os.killpg(self.process.pid, 9)
+                os.killpg(self.process.pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
         self.process.wait()

@@ -56,7 +56,6 @@ def grade(*, upload, source, timeout=None):
     phases, log = {}, []
     identity = isolation.claim_identity()
     workspace = pathlib.Path(tempfile.mkdtemp(prefix="kit-kernel-"))
-    private = pathlib.Path(tempfile.mkdtemp(prefix="kit-judge-"))
     kernel = None
     try:
         notebook = read_notebook(upload, config["assignment_name"])
@@ -69,7 +68,7 @@ def grade(*, upload, source, timeout=None):
         timed(phases, "probe", lambda: kernel.run(probe_loader(), deadline, store_history=False))
         outbox = workspace / ".judge"
         outbox.mkdir()
-        exchange = Exchange(kernel, outbox, private, CALL_SECONDS)
+        exchange = Exchange(kernel, outbox, CALL_SECONDS)
         results = timed(phases, "judge", lambda: judge.run_tests(source, Decoder(exchange)))
         status = COMPLETED
     except SubmissionError as error:
@@ -86,7 +85,6 @@ def grade(*, upload, source, timeout=None):
             kernel.close()
         isolation.sweep(identity)
         shutil.rmtree(workspace, ignore_errors=True)
-        shutil.rmtree(private, ignore_errors=True)
         if identity is not None:
             identity.release()
     phases["total"] = time.monotonic() - started
