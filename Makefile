@@ -7,7 +7,7 @@ JOBS ?= 2
 # TensorFlow's C++ start-up chatter buries the grading output; errors still show.
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: build grade demo test test-fast images
+.PHONY: build grade preflight demo test test-fast images
 
 $(INSTALLED): requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -20,9 +20,13 @@ build: $(INSTALLED)
 
 grade: $(INSTALLED)
 	@test -n "$(ASSIGNMENT)" -a -n "$(SUBMISSIONS)" -a -n "$(OUT)" || \
-		{ echo "usage: make grade ASSIGNMENT=<name> SUBMISSIONS=<dir> OUT=<dir> [TIMEOUT=<s>] [JOBS=<n>]"; exit 2; }
+		{ echo "usage: make grade ASSIGNMENT=<name> SUBMISSIONS=<dir> OUT=<dir> [TIMEOUT=<s>] [MEMORY=<size>] [CPUS=<n>] [JOBS=<n>]"; exit 2; }
 	$(BIN)/python -m kit grade --assignment $(ASSIGNMENT) --submissions $(SUBMISSIONS) --out $(OUT) \
-		--jobs $(JOBS) $(if $(TIMEOUT),--timeout $(TIMEOUT))
+		--jobs $(JOBS) $(if $(TIMEOUT),--timeout $(TIMEOUT)) $(if $(MEMORY),--memory $(MEMORY)) $(if $(CPUS),--cpus $(CPUS))
+
+preflight: $(INSTALLED)
+	@test -n "$(ASSIGNMENT)" || { echo "usage: make preflight ASSIGNMENT=<name> [MEMORY=<size>] [CPUS=<n>]"; exit 2; }
+	$(BIN)/python -m kit preflight --assignment $(ASSIGNMENT) $(if $(MEMORY),--memory $(MEMORY)) $(if $(CPUS),--cpus $(CPUS))
 
 demo: $(INSTALLED)
 	$(BIN)/python -m kit demo --out graded/demo

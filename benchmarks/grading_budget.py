@@ -23,10 +23,11 @@ import subprocess
 import sys
 import tempfile
 import uuid
-import zipfile
 
 import nbformat
 from nbclient import NotebookClient
+
+from kit.layout import ROOT
 
 PYTHON = pathlib.Path(sys.executable)
 CGROUP_MEMORY = pathlib.Path("/sys/fs/cgroup/memory")
@@ -85,18 +86,12 @@ def kit_grade(checkout, assignment, submission, scratch):
 
 
 def gradescope_entry_point(checkout, assignment, submission, scratch):
-    """Lay out source/, submission/, results/ as Gradescope does and run the autograder's run_otter.py."""
+    """The autograder's run_otter.py in a Gradescope-shaped folder (kit.preflight lays it out)."""
     root = scratch / f"autograder-{uuid.uuid4().hex[:6]}"
-    for folder in ("source", "submission", "results"):
-        (root / folder).mkdir(parents=True)
-    with zipfile.ZipFile(checkout / "autograder" / assignment / "autograder.zip") as archive:
-        archive.extractall(root / "source")
-    with zipfile.ZipFile(submission) as upload:  # Gradescope unpacks an uploaded zip into submission/
-        upload.extractall(root / "submission")
-    (root / "submission_metadata.json").write_text("{}")
-    script = (root / "source" / "run_otter.py").read_text().replace('"/autograder"', repr(str(root)))
-    (root / "source" / "run_here.py").write_text(script)
-    cost = measure([str(PYTHON), "run_here.py"], root / "source")
+    command = [str(PYTHON), "-c", "import sys; from kit import preflight; "
+               "preflight.run_entry_point(*sys.argv[1:4])", str(checkout / "autograder" / assignment / "autograder.zip"),
+               str(submission), str(root)]
+    cost = measure(command, ROOT)
     results = json.loads((root / "results" / "results.json").read_text())
     # Otter leaves "score" out when Gradescope should add up the questions' scores itself.
     return *cost, float(results.get("score", sum(test.get("score", 0) for test in results["tests"])))

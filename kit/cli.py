@@ -1,9 +1,9 @@
-"""Command line for the kit: `python -m kit build|grade|demo`."""
+"""Command line for the kit: `python -m kit build|grade|preflight|demo`."""
 
 import argparse
 import sys
 
-from . import build, demo, grade
+from . import build, demo, grade, preflight
 
 
 def parse_arguments(argv=None):
@@ -15,8 +15,15 @@ def parse_arguments(argv=None):
     grade_parser.add_argument("--assignment", required=True)
     grade_parser.add_argument("--submissions", required=True, help="folder of .ipynb and export .zip files")
     grade_parser.add_argument("--out", required=True, help="folder for final_grades.csv and results")
-    grade_parser.add_argument("--timeout", type=float, default=None, help="seconds per submission")
+    grade_parser.add_argument("--timeout", type=float, default=grade.DEFAULT_TIMEOUT, help="seconds per submission")
+    grade_parser.add_argument("--memory", default=None,
+                              help="memory cap per submission, e.g. 1.5G (default: the assignment's measured need)")
+    grade_parser.add_argument("--cpus", type=float, default=None, help="CPUs per submission, e.g. 0.5")
     grade_parser.add_argument("--jobs", type=int, default=2, help="submissions graded at once")
+    preflight_parser = commands.add_parser("preflight", help="grade examples through the zip under container limits")
+    preflight_parser.add_argument("--assignment", required=True)
+    preflight_parser.add_argument("--memory", default=None, help="e.g. 768M (default: try Gradescope's sizes)")
+    preflight_parser.add_argument("--cpus", type=float, default=None, help="e.g. 0.5")
     demo_parser = commands.add_parser("demo", help="build, then grade the bundled example submissions")
     demo_parser.add_argument("--out", default="graded/demo")
     return parser.parse_args(argv)
@@ -35,7 +42,10 @@ def dispatch(arguments):
         build.main(names=arguments.names or None)
     elif arguments.command == "grade":
         table = grade.main(assignment=arguments.assignment, submissions=arguments.submissions, out=arguments.out,
-                           timeout=arguments.timeout, jobs=arguments.jobs)
+                           timeout=arguments.timeout, memory=arguments.memory, cpus=arguments.cpus,
+                           jobs=arguments.jobs)
         print(table.to_string(index=False))
+    elif arguments.command == "preflight":
+        preflight.main(assignment=arguments.assignment, memory=arguments.memory, cpus=arguments.cpus)
     else:
         demo.main(out=arguments.out)

@@ -20,11 +20,20 @@ from .layout import ROOT, Layout
 SUBMISSION_SUFFIXES = (".ipynb", ".zip")
 POINTS_ROW = "points-per-question"  # the labels and column names of Otter's final_grades.csv
 RESULTS_JSON = "results.json"
+SETTINGS_JSON = "grading_settings.json"  # beside final_grades.csv: the limits and the sandbox level used
 BACKSTOP_SECONDS = 60  # the worker enforces TIMEOUT itself; this kills a worker that cannot
+DEFAULT_TIMEOUT = 600
+# The memory cap per submission when MEMORY is not given: the peak `make preflight` measured for
+# the solution and the lesson-style float64 variant, with room to spare (see the README).
+DEFAULT_MEMORY = {"sequential_mnist": "2G", "lstm_parameters": "1G"}
 
 
-def main(*, assignment, submissions, out, timeout=None, jobs=2, root=None):
-    """Grade every .ipynb and .zip in submissions; write out/final_grades.csv and return its table."""
+def main(*, assignment, submissions, out, timeout=DEFAULT_TIMEOUT, memory=None, cpus=None, jobs=2, root=None):
+    """Grade every .ipynb and .zip in submissions; write out/final_grades.csv and return its table.
+
+    Each submission is graded by a worker process, its kernel in a sandbox (kit/grading/sandbox.py)
+    limited to timeout seconds, memory ('1.5G'; default DEFAULT_MEMORY) and cpus.
+    """
     layout = Layout(root)
     if assignment not in layout.assignment_names():
         raise ValueError(f"no assignment {assignment!r}: choose one of {', '.join(layout.assignment_names())}")
@@ -35,13 +44,18 @@ def main(*, assignment, submissions, out, timeout=None, jobs=2, root=None):
     out = pathlib.Path(out)
     out.mkdir(parents=True, exist_ok=True)
     points = points_per_question(autograder)
+    limits = {"timeout": timeout, "memory": memory or DEFAULT_MEMORY.get(assignment), "cpus": cpus}
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        futures = [pool.submit(grade_one, path, autograder, out / "results" / path.name, timeout) for path in paths]
+        futures = [pool.submit(grade_one, path, autograder, out / "results" / path.name, limits, out) for path in paths]
         for _ in tqdm(concurrent.futures.as_completed(futures), total=len(futures), desc=f"grading {assignment}",
                       unit="submission", file=sys.stderr):
             pass
-    table = grades_table(points, [(path.name, outcome(future)) for path, future in zip(paths, futures)])
+    outcomes = [(path.name, outcome(future)) for path, future in zip(paths, futures)]
+    table = grades_table(points, outcomes)
     table.to_csv(out / "final_grades.csv", index=False)
+    levels = sorted({result["extra_data"]["isolation"] for _, result in outcomes if isinstance(result, dict)})
+    (out / SETTINGS_JSON).write_text(json.dumps({"assignment": assignment, **limits, "jobs": jobs,
+                                                 "isolation": levels}, indent=2))
     return table
 
 
@@ -66,11 +80,13 @@ def points_per_question(autograder):
         return judge.points_per_question(scratch)
 
 
-def grade_one(submission, autograder, result_dir, timeout):
+def grade_one(submission, autograder, result_dir, limits, out):
     """Run the worker on one submission; return its results.json dict, or a status when it left none."""
     result_dir.mkdir(parents=True, exist_ok=True)
+    timeout = limits["timeout"]
+    options = [f"--{name}={value}" for name, value in limits.items() if value]
     command = [sys.executable, "-m", "kit.grade_worker", str(submission.resolve()), str(autograder.resolve()),
-               str(result_dir.resolve()), *(["--timeout", str(timeout)] if timeout else [])]
+               str(result_dir.resolve()), *options, f"--hide={out.resolve()}"]
     with open(result_dir / "grading.log", "w") as log:
         process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
                                    cwd=ROOT)

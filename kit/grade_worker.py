@@ -6,17 +6,22 @@ import shutil
 import tempfile
 import zipfile
 
-from .grading import isolation, runner
+from .grading import runner, sandbox
 
 
-def main(*, submission, autograder, out, timeout=None):
-    """Write out/results.json for one submission; returns the report."""
+def main(*, submission, autograder, out, timeout=None, memory=None, cpus=None, hidden=()):
+    """Write out/results.json for one submission; returns the report.
+
+    memory ('1.5G', '768M') and cpus (0.5) limit the kernel where the sandbox can; hidden folders
+    (the batch's output) are covered from the kernel's view, besides those the runner always hides.
+    """
+    limits = sandbox.Limits(memory_bytes=sandbox.parse_size(memory) if memory else None, cpus=cpus)
     source = pathlib.Path(tempfile.mkdtemp(prefix="kit-autograder-"))
     try:
-        isolation.close_to_others(source)
+        sandbox.close_to_others(source)
         with zipfile.ZipFile(autograder) as archive:
             archive.extractall(source)
-        report = runner.grade(upload=submission, source=source, timeout=timeout)
+        report = runner.grade(upload=submission, source=source, timeout=timeout, limits=limits, hidden=hidden)
     finally:
         shutil.rmtree(source, ignore_errors=True)
     runner.write_results(report, out)
@@ -29,6 +34,9 @@ if __name__ == "__main__":
     parser.add_argument("autograder")
     parser.add_argument("out")
     parser.add_argument("--timeout", type=float, default=None)
+    parser.add_argument("--memory", default=None)
+    parser.add_argument("--cpus", type=float, default=None)
+    parser.add_argument("--hide", action="append", default=[])
     arguments = parser.parse_args()
     main(submission=arguments.submission, autograder=arguments.autograder, out=arguments.out,
-         timeout=arguments.timeout)
+         timeout=arguments.timeout, memory=arguments.memory, cpus=arguments.cpus, hidden=arguments.hide)

@@ -1,14 +1,10 @@
 """autograder.zip grades through its own entry point (run_otter.py) in a Gradescope-shaped folder."""
 
 import json
-import shutil
-import subprocess
-import sys
-import zipfile
 
 import pytest
 
-from kit import submissions
+from kit import preflight, submissions
 from kit.layout import Layout
 from tests.test_build import hidden_test_lines
 
@@ -19,27 +15,10 @@ TAMPER_CASES = [(name, case) for name in NAMES
 
 
 def run_like_gradescope(name, upload, tmp_path):
-    """Lay out source/, submission/ and results/ as Gradescope does and run the zip's run_otter.py.
-
-    Gradescope unpacks an uploaded zip into submission/; a notebook is copied there as it is.
-    """
-    root = tmp_path / "autograder"
-    for folder in ("source", "submission", "results"):
-        (root / folder).mkdir(parents=True)
-    with zipfile.ZipFile(LAYOUT.autograder_zip(name)) as archive:
-        archive.extractall(root / "source")
-    if upload.suffix == ".zip":
-        with zipfile.ZipFile(upload) as archive:
-            archive.extractall(root / "submission")
-    else:
-        shutil.copy(upload, root / "submission")
-    (root / "submission_metadata.json").write_text("{}")
-    entry_point = (root / "source" / "run_otter.py").read_text()
-    assert entry_point.count('"/autograder"') == 1, "run_otter.py grades the folder /autograder"
-    (root / "source" / "run_here.py").write_text(entry_point.replace('"/autograder"', repr(str(root))))
-    completed = subprocess.run([sys.executable, "run_here.py"], cwd=root / "source", capture_output=True, text=True)
-    assert completed.returncode == 0, completed.stderr[-3000:]
-    return json.loads((root / "results" / "results.json").read_text()), completed.stdout + completed.stderr
+    """The zip's own entry point on upload, in a Gradescope-shaped folder; (results, its output)."""
+    results, completed = preflight.run_entry_point(LAYOUT.autograder_zip(name), upload, tmp_path / "autograder")
+    assert completed.returncode == 0 and results is not None, completed.stderr[-3000:]
+    return results, completed.stdout + completed.stderr
 
 
 def question_scores(results):

@@ -9,7 +9,7 @@ import nbformat
 import numpy as np
 import pytest
 
-from kit.grading import exchange, isolation, judge, standins, submission
+from kit.grading import exchange, judge, sandbox, standins, submission
 
 ASSIGNMENT = "lstm_parameters"
 
@@ -146,12 +146,15 @@ def test_activations_are_recognised_by_what_they_compute():
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="a separate kernel user needs root")
 def test_a_sweep_ends_every_process_of_the_kernel_user():
-    identity = isolation.claim_identity()
-    try:
-        daemon = subprocess.Popen(["sleep", "300"], user=identity.uid, group=identity.gid, start_new_session=True)
-        assert isolation.processes_of(identity.uid)
-        isolation.sweep(identity)
-        daemon.wait(timeout=10)
-        assert not isolation.processes_of(identity.uid)
-    finally:
-        identity.release()
+    uid = sandbox.KERNEL_UIDS[-1]
+    daemon = subprocess.Popen(["sleep", "300"], user=uid, group=uid, start_new_session=True)
+    assert sandbox.processes_of(uid)
+    sandbox.sweep_user(uid)
+    daemon.wait(timeout=10)
+    assert not sandbox.processes_of(uid)
+
+
+def test_sizes_read_as_instructors_write_them():
+    assert sandbox.parse_size("768M") == 768 * 2**20
+    assert sandbox.parse_size("1.5G") == int(1.5 * 2**30)
+    assert sandbox.parse_size("2048") == 2048 * 2**20

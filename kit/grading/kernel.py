@@ -1,17 +1,12 @@
 """The student's kernel: a Jupyter kernel started in a workspace of its own, driven cell by cell."""
 
-import os
-import pathlib
 import queue
-import signal
-import subprocess
-import sys
 import time
 
 from jupyter_client import BlockingKernelClient
 from jupyter_client.connect import write_connection_file
 
-from . import isolation
+from . import sandbox
 
 
 class DeadKernelError(RuntimeError):
@@ -23,21 +18,18 @@ class KernelTimeout(RuntimeError):
 
 
 class Kernel:
-    """An IPython kernel in `workspace`, as `identity`'s user when given (see isolation.py)."""
+    """An IPython kernel started in `box` (a sandbox.Sandbox), talked to over Unix sockets in its workspace.
 
-    def __init__(self, workspace, environment, identity=None):
-        self.workspace = pathlib.Path(workspace)
-        self.identity = identity
-        connection_file = str(self.workspace / ".kernel.json")
-        write_connection_file(connection_file, ip="127.0.0.1")
-        launch = {}
-        if identity is not None:
-            os.chown(connection_file, identity.uid, identity.gid)
-            launch = {"user": identity.uid, "group": identity.gid, "extra_groups": []}
-        command = [sys.executable, "-m", "ipykernel_launcher", "-f", connection_file, "--HistoryManager.enabled=False"]
-        self.process = subprocess.Popen(command, cwd=self.workspace, env=environment, stdin=subprocess.DEVNULL,
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                        start_new_session=True, **launch)
+    Unix sockets rather than TCP, so that the kernel can live in a network namespace of its own.
+    """
+
+    def __init__(self, box, environment):
+        self.box = box
+        connection_file = str(box.workspace / ".kernel.json")
+        write_connection_file(connection_file, transport="ipc", ip=str(box.workspace / ".kernel"))
+        box.give(connection_file)
+        command = [sandbox.python(), "-m", "ipykernel_launcher", "-f", connection_file, "--HistoryManager.enabled=False"]
+        self.process = box.launch(command, environment)
         self.client = BlockingKernelClient(connection_file=connection_file)
         self.client.load_connection_file()
         self.client.start_channels()
@@ -78,18 +70,11 @@ class Kernel:
 
     def give(self, folder):
         """Hand a folder the judge made to the kernel's user, so that the kernel can write its answer there."""
-        isolation.give_to(self.identity, folder)
+        self.box.give(folder)
 
     def interrupt(self):
         """Stop what the kernel is running (a student function that never returns), keep the kernel."""
-        if self.process.poll() is None:
-            os.kill(self.process.pid, signal.SIGINT)
+        self.client.control_channel.send(self.client.session.msg("interrupt_request", {}))
 
     def close(self):
         self.client.stop_channels()
-        if self.process.poll() is None:
-            try:
-                os.killpg(self.process.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        self.process.wait()

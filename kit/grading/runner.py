@@ -15,20 +15,20 @@ import json
 import os
 import pathlib
 import shutil
-import tempfile
 import time
 import traceback
 
 import nbformat
 from otter.execute.preprocessor import GradingPreprocessor
 
-from . import isolation, judge, probe
+from . import judge, probe, sandbox
 from .exchange import Exchange
 from .kernel import DeadKernelError, Kernel, KernelTimeout
 from .standins import Decoder
 from .submission import SubmissionError, read_notebook
 
 COMPLETED = "Completed"
+KIT_ROOT = pathlib.Path(__file__).resolve().parent.parent.parent  # the folder holding the kit: hidden from kernels
 CALL_SECONDS = 120  # one question to the kernel: a student function called by a test
 KERNEL_ENVIRONMENT = ("PATH", "LANG", "LC_ALL", "TZ", "TF_CPP_MIN_LOG_LEVEL")
 
@@ -43,56 +43,66 @@ del _kit_otter
 """
 
 
-def grade(*, upload, source, timeout=None):
+def grade(*, upload, source, timeout=None, limits=None, hidden=()):
     """Grade upload against the unpacked autograder in source; returns results.json's dict.
 
-    Whatever happens, the dict has every question (0 points when grading failed) and
-    extra_data.status says what happened; extra_data.phases times each step.
+    The kernel runs in a sandbox (sandbox.py) under limits; besides the hidden folders given, it
+    never sees the kit's own folder, the grader's home, the upload's folder or source. Whatever
+    happens, the dict has every question (0 points when grading failed), and extra_data says what
+    happened (status), the sandbox reached (isolation), its peak memory and the time of each phase.
     """
     source = pathlib.Path(source)
     config = json.loads((source / "otter_config.json").read_text())
     started = time.monotonic()
     deadline = started + (timeout or 24 * 3600)
-    phases, log = {}, []
-    identity = isolation.claim_identity()
-    workspace = pathlib.Path(tempfile.mkdtemp(prefix="kit-kernel-"))
-    kernel = None
+    phases, log, usage = {}, [], {}
+    limits = limits or sandbox.Limits()
+    box = sandbox.Sandbox(limits, hidden=[*hidden, KIT_ROOT, pathlib.Path(upload).parent, source])
     try:
-        notebook = read_notebook(upload, config["assignment_name"])
-        prepare_workspace(workspace, source, notebook, config["assignment_name"], identity)
-        log.append(f"isolation: {isolation.level(identity)}")
-        log += [f"opened for the kernel's user: {folder}" for folder in isolation.open_python_to(identity)]
-        kernel = timed(phases, "kernel start", lambda: Kernel(workspace, kernel_environment(workspace), identity))
-        timed(phases, "prelude", lambda: kernel.run(PRELUDE, deadline))
-        run_notebook(kernel, notebook_cells(notebook, config), deadline, phases, log)
-        timed(phases, "probe", lambda: kernel.run(probe_loader(), deadline, store_history=False))
-        outbox = workspace / ".judge"
-        outbox.mkdir()
-        exchange = Exchange(kernel, outbox, CALL_SECONDS)
-        results = timed(phases, "judge", lambda: judge.run_tests(source, Decoder(exchange)))
+        with box:
+            log.append(f"isolation: {box.level}")
+            try:
+                results = grade_in(box, upload, source, config, deadline, phases, log)
+            finally:
+                peak = box.peak_memory()
+                usage = {"peak_memory_mb": round(peak / 2**20)} if peak else {}
+                out_of_memory = box.hit_memory_limit()
         status = COMPLETED
     except SubmissionError as error:
         results, status = None, f"Grading failed: {error}"
     except DeadKernelError as error:
-        results, status = None, f"Grading failed: DeadKernelError: {error}"
+        results = None
+        cap = f"{limits.memory_bytes / 2**20:,.0f} MB" if limits.memory_bytes else "the container's memory"
+        status = (f"Grading failed: MemoryError: the notebook needed more than {cap}"
+                  if out_of_memory else f"Grading failed: DeadKernelError: {error}")
     except KernelTimeout:
         results, status = None, f"Timed out after {timeout:g} s"
     except Exception as error:  # a fault of the kit's own: the submission still gets its row
         traceback.print_exc()
         results, status = None, f"Grading failed: {type(error).__name__}: {error}"
-    finally:
-        if kernel is not None:
-            kernel.close()
-        isolation.sweep(identity)
-        shutil.rmtree(workspace, ignore_errors=True)
-        if identity is not None:
-            identity.release()
     phases["total"] = time.monotonic() - started
     report = failed_report(source, status) if results is None else judge.gradescope_results(results, source)
-    report["extra_data"] = {"status": status, "isolation": isolation.level(identity),
+    report["extra_data"] = {"status": status, "isolation": box.level, **usage,
                             "phases": {name: round(seconds, 3) for name, seconds in phases.items()}}
     print("\n".join([f"grading status: {status}", *log]), flush=True)  # the grading log, for instructors only
     return report
+
+
+def grade_in(box, upload, source, config, deadline, phases, log):
+    """Run the notebook in a kernel inside box, then the tests in this process; Otter's GradingResults."""
+    notebook = read_notebook(upload, config["assignment_name"])
+    prepare_workspace(box, source, notebook, config["assignment_name"])
+    kernel = timed(phases, "kernel start", lambda: Kernel(box, kernel_environment(box.workspace)))
+    try:
+        timed(phases, "prelude", lambda: kernel.run(PRELUDE, deadline))
+        run_notebook(kernel, notebook_cells(notebook, config), deadline, phases, log)
+        timed(phases, "probe", lambda: kernel.run(probe_loader(), deadline, store_history=False))
+        outbox = box.workspace / ".judge"
+        outbox.mkdir()
+        exchange = Exchange(kernel, outbox, CALL_SECONDS)
+        return timed(phases, "judge", lambda: judge.run_tests(source, Decoder(exchange)))
+    finally:
+        kernel.close()
 
 
 def timed(phases, name, action):
@@ -103,14 +113,13 @@ def timed(phases, name, action):
         phases[name] = phases.get(name, 0) + time.monotonic() - begun
 
 
-def prepare_workspace(workspace, source, notebook, assignment, identity):
+def prepare_workspace(box, source, notebook, assignment):
     """The kernel's folder: the notebook and the autograder's own support files (data/, images/), nothing else."""
     files = source / "files"
     if files.is_dir():
-        shutil.copytree(files, workspace, dirs_exist_ok=True)
-    nbformat.write(notebook, workspace / f"{assignment}.ipynb")  # otter.Notebook(...) in the first cell reads it
-    isolation.give_to(identity, workspace)
-    os.chmod(workspace, 0o700)
+        shutil.copytree(files, box.workspace, dirs_exist_ok=True)
+    nbformat.write(notebook, box.workspace / f"{assignment}.ipynb")  # otter.Notebook(...) in the first cell reads it
+    box.give(box.workspace)
 
 
 def kernel_environment(workspace):

@@ -1,0 +1,325 @@
+"""The sandbox a student's kernel runs in: the strongest this machine allows, and it says which.
+
+What each level gives (every grading's results.json and log name the one reached):
+  * user id: as root, the kernel runs as an unprivileged user id of its own (from a locked
+    pool), so it cannot signal the grader or read the grader's 0700 folders;
+  * namespaces: new mount, PID and network namespaces (through a user namespace when not root):
+    the kernel sees no other process and has no network; the kit's checkout, the grader's home,
+    the upload's folder and the output folder are covered by empty folders; /tmp, /var/tmp and
+    /dev/shm are its own small tmpfs, gone when it ends;
+  * cgroup: memory, CPU and process-count limits (root, with writable cgroup v1 folders).
+A container without CAP_SYS_ADMIN (Gradescope's) gets the user id and what cgroups allow.
+Whatever the level, every process the submission started is gone before close() returns: the
+PID namespace dies with its first process, and the cgroup and the user id are swept.
+"""
+
+import dataclasses
+import fcntl
+import functools
+import json
+import os
+import pathlib
+import shutil
+import signal
+import stat
+import subprocess
+import sys
+import tempfile
+import time
+
+KERNEL_UIDS = range(64_100, 64_164)  # unlikely to belong to anyone; no /etc/passwd entry needed
+STATE = pathlib.Path("/run/kit-kernels")  # as root: the user ids' locks and the workspaces
+CGROUPS = pathlib.Path("/sys/fs/cgroup")
+CONTROLLERS = ("memory", "cpu", "pids")
+# Covered in every sandbox, besides the folders a grading names: where people and projects keep files.
+PRIVATE_TREES = ("/home", "/root", "/srv", "/mnt", "/media", "/opt")
+# Never covered whole, whatever lies below them: the system the kernel runs on.
+SYSTEM_TREES = {"/", "/usr", "/lib", "/lib32", "/lib64", "/bin", "/sbin", "/etc", "/proc", "/sys", "/dev", "/run",
+                "/var", "/boot"}
+NAMESPACES = ["--mount", "--pid", "--net", "--fork", "--mount-proc"]
+
+
+@dataclasses.dataclass
+class Limits:
+    """What one submission may use; memory_bytes and cpus of None mean no limit."""
+
+    memory_bytes: int | None = None
+    cpus: float | None = None
+    processes: int = 512
+    # tmpfs pages count as the kernel's memory, so these stay small beside memory_bytes
+    workspace_bytes: int = 256 * 2**20  # the kernel's folder: the notebook, data/, the answers
+    tmp_bytes: int = 64 * 2**20  # each of its own /tmp, /var/tmp and /dev/shm
+    file_bytes: int = 128 * 2**20  # any one file it writes
+
+
+def parse_size(text):
+    """'768M', '1.5G', '2048' (megabytes) -> bytes."""
+    text = str(text).strip().upper().removesuffix("B")
+    units = {"K": 2**10, "M": 2**20, "G": 2**30}
+    if text and text[-1] in units:
+        return int(float(text[:-1]) * units[text[-1]])
+    return int(float(text) * 2**20)
+
+
+def python_prefixes():
+    """The folders of this Python environment and of the installation it is made from (links resolved)."""
+    return sorted({str(pathlib.Path(prefix).resolve()) for prefix in (sys.prefix, sys.base_prefix)})
+
+
+def python():
+    """This Python, by a path that stays valid inside the sandbox (its environment's folder, links resolved)."""
+    return str(pathlib.Path(sys.prefix).resolve() / "bin" / pathlib.Path(sys.executable).name)
+
+
+@functools.cache
+def namespaces_work():
+    """Whether unshare can give the kernel mount, PID and network namespaces here."""
+    prefix = ["unshare"] if os.geteuid() == 0 else ["unshare", "--user", "--map-root-user"]
+    try:
+        return subprocess.run([*prefix, *NAMESPACES, "true"], capture_output=True, timeout=30).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+@functools.cache
+def cgroups_work():
+    if os.geteuid() != 0:
+        return False
+    try:
+        for controller in CONTROLLERS:
+            probe = own_cgroup(controller) / f"kit-probe-{os.getpid()}"
+            probe.mkdir()
+            probe.rmdir()
+        return True
+    except OSError:
+        return False
+
+
+class Sandbox:
+    """One submission's sandbox. Use as a context manager; launch() starts the kernel inside it."""
+
+    def __init__(self, limits, hidden=()):
+        """hidden: folders the kernel must not see (when namespaces work). The whole top-level tree of
+        each, and of the Python installation, is covered too (all of /work for /work/course/kit, but
+        the Python environment inside it), unless it is a system tree."""
+        self.limits = limits
+        folders = {pathlib.Path(path).resolve() for path in [*hidden, *python_prefixes()]}
+        tops = {pathlib.Path(*folder.parts[:2]) for folder in folders if len(folder.parts) > 1}
+        self.hidden = sorted(str(path) for path in {*folders, *tops, *map(pathlib.Path, PRIVATE_TREES)}
+                             if str(path) not in SYSTEM_TREES)
+        self.root = os.geteuid() == 0
+        self.uid = self.gid = None
+        self.lock = None
+        self.cgroups = {}  # controller: folder
+        self.namespaces = namespaces_work()
+        self.workspace = None
+        self.process = None
+
+    @property
+    def level(self):
+        """What this sandbox gives, in words (for results.json and the logs)."""
+        parts = ["separate user" if self.root else "grader's own user"]
+        parts.append("namespaces (mount, pid, net)" if self.namespaces else "no namespaces")
+        parts.append("cgroup limits" if self.root and cgroups_work() else "no cgroup limits")
+        return ", ".join(parts)
+
+    def __enter__(self):
+        if self.root:
+            self.claim_user_id()
+            self.workspace = STATE / f"workspace-{self.uid}"
+            self.workspace.mkdir(mode=0o700)
+            mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={self.limits.workspace_bytes},mode=0700,"
+                                      f"uid={self.uid},gid={self.gid}", "tmpfs", str(self.workspace)],
+                                     capture_output=True)
+            if mounted.returncode != 0:  # no mounting in this container: a plain folder of the kernel's
+                os.chown(self.workspace, self.uid, self.gid)
+            if cgroups_work():
+                self.make_cgroups()
+            open_python_to_others()
+        else:
+            self.workspace = pathlib.Path(tempfile.mkdtemp(prefix="kit-kernel-", dir=private_runtime_folder()))
+        return self
+
+    def claim_user_id(self):
+        STATE.mkdir(parents=True, exist_ok=True)
+        STATE.chmod(0o711)  # kernels may pass through to their workspaces, not list them
+        for uid in KERNEL_UIDS:
+            lock = open(STATE / f"{uid}.lock", "w")
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                lock.close()
+                continue
+            self.uid = self.gid = uid
+            self.lock = lock
+            self.remove_leftovers()  # a grading killed from outside may have left these behind
+            return
+        raise RuntimeError(f"all {len(KERNEL_UIDS)} kernel user ids are busy")
+
+    def make_cgroups(self):
+        limits = self.limits
+        settings = {
+            "memory": {"memory.limit_in_bytes": limits.memory_bytes, "memory.memsw.limit_in_bytes": limits.memory_bytes}
+            if limits.memory_bytes else {},
+            "cpu": {"cpu.cfs_period_us": 100_000, "cpu.cfs_quota_us": int(limits.cpus * 100_000)} if limits.cpus else {},
+            "pids": {"pids.max": limits.processes},
+        }
+        for controller in CONTROLLERS:
+            group = own_cgroup(controller) / f"kit-kernel-{self.uid}"
+            group.mkdir()
+            self.cgroups[controller] = group
+            for name, value in settings[controller].items():
+                with_file = group / name
+                if with_file.exists():  # memsw exists only where swap accounting is on
+                    with_file.write_text(str(value))
+
+    def give(self, path):
+        """Hand a file or folder the judge made to the kernel's user, so that the kernel can use it."""
+        if self.uid is None:
+            return
+        for item in [pathlib.Path(path), *(pathlib.Path(path).rglob("*") if pathlib.Path(path).is_dir() else [])]:
+            os.chown(item, self.uid, self.gid, follow_symlinks=False)
+
+    def launch(self, command, environment):
+        """Start command (the kernel) in the sandbox; returns its Popen (the outermost process)."""
+        pythons = python_prefixes()
+        spec = {"command": command, "environment": environment, "workspace": str(self.workspace),
+                "uid": self.uid, "gid": self.gid, "cgroups": [str(group) for group in self.cgroups.values()],
+                "hidden": self.hidden, "keep": [*pythons, str(self.workspace)], "read_only": pythons,
+                "tmp_bytes": self.limits.tmp_bytes, "file_bytes": self.limits.file_bytes,
+                "namespaces": self.namespaces}
+        spec_file = self.workspace.parent / f"{self.workspace.name}.jail.json"
+        spec_file.write_text(json.dumps(spec))
+        spec_file.chmod(0o600)
+        jail = [sys.executable, "-m", "kit.grading.jail", str(spec_file)]
+        prefix = []
+        if self.namespaces:
+            prefix = ["unshare", *([] if self.root else ["--user", "--map-root-user"]), *NAMESPACES]
+        kit_root = str(pathlib.Path(__file__).resolve().parent.parent.parent)
+        self.process = subprocess.Popen([*prefix, *jail], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                        stderr=subprocess.DEVNULL, start_new_session=True,
+                                        env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONPATH": kit_root})
+        return self.process
+
+    def peak_memory(self):
+        """The memory cgroup's peak in bytes, or None without one."""
+        group = self.cgroups.get("memory")
+        return int((group / "memory.max_usage_in_bytes").read_text()) if group else None
+
+    def hit_memory_limit(self):
+        """Whether the kernel's memory cgroup had a process killed for memory."""
+        group = self.cgroups.get("memory")
+        return bool(group) and oom_kills(group) > 0
+
+    def __exit__(self, *exc):
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)  # the PID namespace goes with its first process
+            self.process.wait()
+        if self.root:
+            self.remove_leftovers()
+            self.lock.close()
+        else:
+            shutil.rmtree(self.workspace, ignore_errors=True)
+
+    def remove_leftovers(self):
+        """Kill every process of the user id and cgroups, unmount and remove the workspace and cgroups."""
+        sweep_user(self.uid)
+        for controller in CONTROLLERS:
+            group = own_cgroup(controller) / f"kit-kernel-{self.uid}"
+            if group.exists():
+                sweep_cgroup(group)
+                group.rmdir()
+        self.cgroups = {}
+        workspace = STATE / f"workspace-{self.uid}"
+        subprocess.run(["umount", "--lazy", str(workspace)], capture_output=True)
+        shutil.rmtree(workspace, ignore_errors=True)
+        (STATE / f"workspace-{self.uid}.jail.json").unlink(missing_ok=True)
+
+
+def own_cgroup(controller):
+    """This process' cgroup folder for a v1 controller: the kernel's cgroups nest inside it, so that a
+    container's limits (or make preflight's) still hold for the kernel."""
+    for line in pathlib.Path("/proc/self/cgroup").read_text().splitlines():
+        _, controllers, path = line.split(":", 2)
+        if controller in controllers.split(","):
+            return CGROUPS / controller / path.lstrip("/")
+    return CGROUPS / controller
+
+
+def private_runtime_folder():
+    """Without root: a folder of the grader's own, outside /tmp (which the kernel gets a fresh copy of)."""
+    folder = pathlib.Path(os.environ.get("XDG_RUNTIME_DIR") or pathlib.Path.home() / ".cache") / "kit-kernels"
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return folder
+
+
+def sweep_user(uid):
+    """Kill every process of a user id: a child that takes on the id calls kill(-1, SIGKILL)."""
+    for _ in range(20):
+        child = os.fork()
+        if child == 0:  # pragma: no cover - the child only drops its privileges and signals
+            try:
+                os.setgid(uid)
+                os.setuid(uid)
+                os.kill(-1, signal.SIGKILL)
+            finally:
+                os._exit(0)
+        os.waitpid(child, 0)
+        if not processes_of(uid):
+            return
+        time.sleep(0.05)  # SIGKILL is delivered at once, but dying (a namespace's teardown) takes a moment
+    raise RuntimeError(f"processes of user id {uid} survived the sweep")
+
+
+def oom_kills(group):
+    """How many processes the kernel's OOM killer took in a v1 memory cgroup."""
+    fields = dict(line.split() for line in (group / "memory.oom_control").read_text().splitlines())
+    return int(fields.get("oom_kill", 0))
+
+
+def sweep_cgroup(group):
+    for _ in range(50):
+        pids = [int(pid) for pid in (group / "cgroup.procs").read_text().split()]
+        if not pids:
+            return
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        time.sleep(0.05)
+    raise RuntimeError(f"processes in {group} survived the sweep")
+
+
+def processes_of(uid):
+    """Live processes of a user id (a zombie is already dead: it only waits for its parent)."""
+    found = []
+    for entry in pathlib.Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and entry.stat().st_uid == uid:
+                state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+                if state != "Z":
+                    found.append(int(entry.name))
+        except (FileNotFoundError, ProcessLookupError, IndexError):
+            pass
+    return found
+
+
+def close_to_others(*folders):
+    """Only the grader's own user may read these (hidden tests, references, the upload)."""
+    for folder in folders:
+        os.chmod(folder, 0o700)
+
+
+def open_python_to_others():
+    """Let the kernel's user reach this Python: add search (x) permission to the folders above it.
+
+    Only the traverse bit is added, on folders that lack it (a root-owned /root, where pyenv and
+    miniforge live, is 0700); nothing becomes listable or readable by this.
+    """
+    for target in {pathlib.Path(sys.executable).resolve(), pathlib.Path(sys.prefix).resolve(),
+                   pathlib.Path(os.__file__).resolve()}:
+        for folder in reversed(target.parents):
+            mode = folder.stat().st_mode
+            if not mode & stat.S_IXOTH:
+                os.chmod(folder, mode | stat.S_IXOTH)

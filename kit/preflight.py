@@ -1,0 +1,134 @@
+"""make preflight: will the autograder zip grade inside a container of this size? Measured, not guessed.
+
+For each example (the solution and the lesson-style fair variant from the catalogue, both as the
+export zips students submit) it runs the zip's own entry point, run_otter.py, in a
+Gradescope-shaped folder, inside a memory and CPU cgroup of the given size (the way a container
+limits it), and prints the peak memory, the time and whether every point was earned. Without
+MEMORY and CPUS it tries Gradescope's container sizes from the smallest up.
+"""
+
+import json
+import os
+import pathlib
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+import zipfile
+
+from . import submissions
+from .grading import sandbox
+from .layout import Layout
+
+# (CPUs, memory) of Gradescope's autograder containers, smallest first; the first is its default.
+GRADESCOPE_SIZES = [(0.5, "768M"), (1.0, "1.5G"), (2.0, "3G"), (4.0, "6G")]
+EXAMPLES = {"sequential_mnist": ("solution", "fair_lesson_style"), "lstm_parameters": ("solution", "fair_numpy_variants")}
+
+
+def main(*, assignment, memory=None, cpus=None, root=None):
+    """Print one row per example and size; returns the rows as dicts."""
+    layout = Layout(root)
+    sizes = [(cpus, memory)] if memory or cpus else GRADESCOPE_SIZES
+    enforced = os.geteuid() == 0 and sandbox.cgroups_work()
+    if not enforced:
+        print("note: limits cannot be enforced here (cgroup v1 folders need root); peaks are measured only")
+    print(f"| {assignment} example | CPUs | memory | peak memory | time | result |\n|---|---:|---:|---:|---:|---|")
+    rows = []
+    with tempfile.TemporaryDirectory() as scratch:
+        scratch = pathlib.Path(scratch)
+        catalogue = submissions.load_cases(submissions.CATALOGUE / assignment)
+        cases = {name: {**catalogue[name], "file": f"{name}.zip"} for name in EXAMPLES[assignment]}
+        uploads = submissions.main(assignment=assignment, cases=cases, out=scratch / "uploads", root=root)
+        for size_cpus, size_memory in sizes:
+            for upload in uploads:
+                row = run_limited(layout.autograder_zip(assignment), upload, scratch / uuid.uuid4().hex,
+                                  size_cpus, size_memory if enforced else None)
+                row.update(example=upload.stem, cpus=size_cpus, memory=size_memory)
+                rows.append(row)
+                peak = f"{row['peak_mb']:,.0f} MB" if row["peak_mb"] else "n/a"
+                print(f"| {row['example']} | {size_cpus or '-'} | {size_memory or '-'} | {peak} | "
+                      f"{row['seconds']:.0f} s | {row['result']} |", flush=True)
+            if not memory and not cpus and all(row["passed"] for row in rows[-len(uploads):]):
+                print(f"\nsmallest size that grades every example: {size_cpus} CPU, {size_memory}")
+                break
+    return rows
+
+
+def run_limited(autograder, upload, folder, cpus, memory):
+    """Run the zip's entry point on upload in a cgroup of (cpus, memory); the result as a dict."""
+    groups = make_container_cgroups(cpus, memory) if memory or cpus else []
+    begun = time.monotonic()
+    try:
+        results, completed = run_entry_point(autograder, upload, folder, groups)
+        peak = peak_mb(groups)
+        killed = any(sandbox.oom_kills(group) for group in groups if (group / "memory.oom_control").exists())
+    finally:
+        for group in groups:
+            sandbox.sweep_cgroup(group)
+            group.rmdir()
+    seconds = time.monotonic() - begun
+    if results is None:
+        result = "out of memory" if killed else f"failed (exit {completed.returncode})"
+        return {"passed": False, "result": result, "peak_mb": peak, "seconds": seconds}
+    scores = [(test["score"], test["max_score"]) for test in results["tests"] if "max_score" in test]
+    earned, possible = sum(score for score, _ in scores), sum(most for _, most in scores)
+    status = results.get("extra_data", {}).get("status", "")
+    passed = earned == possible and status == "Completed"
+    result = f"{earned:g}/{possible:g}" + ("" if status == "Completed" else f" ({status})")
+    if killed and not passed:
+        result += ", out of memory"
+    return {"passed": passed, "result": result, "peak_mb": peak, "seconds": seconds}
+
+
+def run_entry_point(autograder, upload, root, cgroups=()):
+    """Lay out source/, submission/ and results/ as Gradescope does, run the zip's run_otter.py.
+
+    Gradescope unpacks an uploaded zip into submission/; a notebook is copied there as it is.
+    Returns (results.json as a dict, or None when it wrote none; the CompletedProcess).
+    """
+    root = pathlib.Path(root)
+    for folder in ("source", "submission", "results"):
+        (root / folder).mkdir(parents=True)
+    with zipfile.ZipFile(autograder) as archive:
+        archive.extractall(root / "source")
+    if pathlib.Path(upload).suffix == ".zip":
+        with zipfile.ZipFile(upload) as archive:
+            archive.extractall(root / "submission")
+    else:
+        shutil.copy(upload, root / "submission")
+    (root / "submission_metadata.json").write_text("{}")
+    entry_point = (root / "source" / "run_otter.py").read_text()
+    if entry_point.count('"/autograder"') != 1:
+        raise ValueError("run_otter.py should name the folder /autograder exactly once")
+    (root / "source" / "run_here.py").write_text(entry_point.replace('"/autograder"', repr(str(root))))
+    join = "".join(f"echo $$ > {group}/cgroup.procs && " for group in cgroups)
+    command = ["sh", "-c", f'{join}exec "$@"', "sh", sys.executable, "run_here.py"]
+    completed = subprocess.run(command, cwd=root / "source", capture_output=True, text=True)
+    results = root / "results" / "results.json"
+    return (json.loads(results.read_text()) if results.exists() else None), completed
+
+
+def make_container_cgroups(cpus, memory):
+    groups = []
+    name = f"kit-preflight-{uuid.uuid4().hex[:8]}"
+    if memory:
+        group = sandbox.own_cgroup("memory") / name
+        group.mkdir()
+        (group / "memory.limit_in_bytes").write_text(str(sandbox.parse_size(memory)))
+        groups.append(group)
+    if cpus:
+        group = sandbox.own_cgroup("cpu") / name
+        group.mkdir()
+        (group / "cpu.cfs_period_us").write_text("100000")
+        (group / "cpu.cfs_quota_us").write_text(str(int(cpus * 100_000)))
+        groups.append(group)
+    return groups
+
+
+def peak_mb(groups):
+    for group in groups:
+        if (group / "memory.max_usage_in_bytes").exists():
+            return int((group / "memory.max_usage_in_bytes").read_text()) / 2**20
+    return None

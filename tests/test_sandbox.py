@@ -1,0 +1,113 @@
+"""make grade against hostile students: one submission cannot reach the grader, the machine or another submission.
+
+A batch of lstm_parameters submissions (two honest solutions as victims, and the attacks of
+tests/hostile/ plus a traversal-and-bomb zip) is graded once, as `python -m kit grade` with a
+memory cap; then every row must be there, the victims at full marks, nothing left running or
+lying around, and nothing of the grader's in any output.
+"""
+
+import json
+import os
+import pathlib
+import subprocess
+import sys
+import time
+import zipfile
+
+import pandas as pd
+import pytest
+
+from kit import grade, submissions
+from kit.grading import sandbox
+from kit.layout import ROOT, Layout
+
+ASSIGNMENT = "lstm_parameters"
+HOSTILE = ROOT / "tests" / "hostile"
+SECRET = "KIT_TEST_SECRET_VALUE_8c1f"
+DAEMON_SECONDS = 4 + 8  # the daemon case waits 4 s before it starts overwriting; leave it time
+root_only = pytest.mark.skipif(os.geteuid() != 0 or not sandbox.namespaces_work(),
+                               reason="the strongest sandbox needs root and namespaces (CI has both)")
+
+
+def traversal_and_bomb_zip(path):
+    """An export zip whose other entries climb out of the folder and unpack to 1 GiB of zeros."""
+    solution = Layout().solution_notebook(ASSIGNMENT).read_text()
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(f"{ASSIGNMENT}.ipynb", solution)
+        archive.writestr("../../../../tmp/kit-hostile-traversal", "climbed out")
+        with archive.open("bomb.bin", "w", force_zip64=True) as bomb:
+            for _ in range(1024):
+                bomb.write(b"\0" * 2**20)
+
+
+@pytest.fixture(scope="module")
+def batch(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("hostile")
+    cases = {**submissions.load_cases(HOSTILE),
+             "victim_one": {"description": "an honest solution"}, "victim_two": {"description": "another"}}
+    submissions.main(assignment=ASSIGNMENT, cases=cases, out=folder / "in")
+    traversal_and_bomb_zip(folder / "in" / "traversal_and_bomb.zip")
+    out = folder / "out"
+    command = [sys.executable, "-m", "kit", "grade", "--assignment", ASSIGNMENT, "--submissions", str(folder / "in"),
+               "--out", str(out), "--memory", "1G", "--timeout", "180", "--jobs", "2"]
+    completed = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, env={**os.environ, "KIT_SECRET": SECRET})
+    grades = (out / "final_grades.csv").read_text()
+    time.sleep(DAEMON_SECONDS)  # anything the batch left running has had its chance to act
+    return cases, completed, out, grades
+
+
+@pytest.mark.slow
+@root_only
+def test_every_row_is_there_and_the_batch_exits_cleanly(batch):
+    cases, completed, out, grades = batch
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    rows = {line.split(",")[0] for line in grades.splitlines()[2:]}
+    assert rows == {f"{name}.ipynb" for name in cases} | {"traversal_and_bomb.zip"}
+
+
+@pytest.mark.slow
+@root_only
+def test_each_attack_earns_what_its_notebook_earns_and_victims_are_untouched(batch):
+    cases, _, out, _ = batch
+    table = pd.read_csv(out / "final_grades.csv").set_index("file").to_dict(orient="index")
+    possible = grade.points_per_question(Layout().autograder_zip(ASSIGNMENT))
+    for name, case in cases.items():
+        row = table[f"{name}.ipynb"]
+        status = case.get("expected", {}).get("status", grade.COMPLETED)
+        assert row["grading_status"].startswith(status), (name, row["grading_status"])
+        expected = submissions.expected_scores(case, possible)
+        assert {q: row[q] for q in possible} == pytest.approx(expected), name
+    assert table["traversal_and_bomb.zip"]["percent_correct"] == 1
+
+
+@pytest.mark.slow
+@root_only
+def test_nothing_outlives_the_batch(batch):
+    _, _, out, grades = batch
+    assert (out / "final_grades.csv").read_text() == grades, "a daemon rewrote final_grades.csv"
+    for uid in sandbox.KERNEL_UIDS:
+        assert not sandbox.processes_of(uid), f"processes of kernel user {uid} outlived the batch"
+    assert not list(sandbox.STATE.glob("workspace-*")), "a kernel workspace was left behind"
+    for leftover in ("/tmp/kit-hostile-leftover", "/var/tmp/kit-hostile-leftover", "/dev/shm/kit-hostile-leftover",
+                     "/tmp/kit-hostile-traversal"):
+        assert not pathlib.Path(leftover).exists(), leftover
+    assert not list(pathlib.Path("/tmp").glob("kit-autograder-*")), "an unpacked autograder was left in /tmp"
+
+
+@pytest.mark.slow
+@root_only
+def test_nothing_of_the_grader_reaches_any_output(batch):
+    _, _, out, _ = batch
+    texts = {path: path.read_text(errors="replace") for path in out.rglob("*") if path.is_file()}
+    assert sum(path.stat().st_size for path in texts) < 2 * 2**20, "the 50 MB flood was kept somewhere"
+    for path, text in texts.items():
+        assert SECRET not in text and "BEGIN SOLUTION" not in text and "grade_worker" not in text, path
+    secrets_row = json.loads((out / "results" / "reads_secrets.ipynb" / "results.json").read_text())
+    assert "found nothing" in json.dumps(secrets_row), "the hunt for secrets found something"
+
+
+def test_the_batch_defaults_are_written_beside_the_grades(tmp_path):
+    (tmp_path / "in").mkdir()
+    grade.main(assignment=ASSIGNMENT, submissions=tmp_path / "in", out=tmp_path / "out")
+    settings = json.loads((tmp_path / "out" / grade.SETTINGS_JSON).read_text())
+    assert settings["timeout"] == 600 and settings["memory"] == grade.DEFAULT_MEMORY[ASSIGNMENT]
