@@ -30,6 +30,18 @@ def main(spec_path):
             mount("-o", "remount,bind,ro", path)
     resource.setrlimit(resource.RLIMIT_FSIZE, (spec["file_bytes"], spec["file_bytes"]))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    kernel = os.fork()
+    if kernel == 0:
+        become_kernel(spec)
+    # This process stays as the namespace's first process: it reaps orphans, and when the kernel
+    # ends it ends too, which takes every other process of the namespace with it.
+    while True:
+        pid, status = os.wait()
+        if pid == kernel:
+            os._exit(os.waitstatus_to_exitcode(status) % 256)
+
+
+def become_kernel(spec):
     if spec["uid"] is not None:
         os.setgroups([])
         os.setgid(spec["gid"])
