@@ -76,9 +76,10 @@ def run_limited(autograder, upload, folder, cpus, memory):
     earned, possible = sum(score for score, _ in scores), sum(most for _, most in scores)
     status = results.get("extra_data", {}).get("status", "")
     passed = earned == possible and status == "Completed"
-    result = f"{earned:g}/{possible:g}" + ("" if status == "Completed" else f" ({status})")
-    if killed and not passed:
-        result += ", out of memory"
+    if killed or "MemoryError" in status:
+        result = "out of memory"
+    else:
+        result = f"{earned:g}/{possible:g}" + ("" if status == "Completed" else f" ({status})")
     return {"passed": passed, "result": result, "peak_mb": peak, "seconds": seconds}
 
 
