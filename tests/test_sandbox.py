@@ -11,6 +11,7 @@ import os
 import pathlib
 import subprocess
 import sys
+import tempfile
 import time
 import zipfile
 
@@ -111,3 +112,31 @@ def test_the_batch_defaults_are_written_beside_the_grades(tmp_path):
     grade.main(assignment=ASSIGNMENT, submissions=tmp_path / "in", out=tmp_path / "out")
     settings = json.loads((tmp_path / "out" / grade.SETTINGS_JSON).read_text())
     assert settings["timeout"] == 600 and settings["memory"] == grade.DEFAULT_MEMORY[ASSIGNMENT]
+
+
+@pytest.mark.slow
+@root_only
+def test_without_root_the_kernel_gets_a_user_namespace():
+    """The same grading run by an ordinary user: namespaces through a user namespace, full marks."""
+    with tempfile.TemporaryDirectory() as folder:  # pytest's own folders are closed to other users
+        os.chmod(folder, 0o755)
+        grade_as_an_ordinary_user(pathlib.Path(folder))
+
+
+def grade_as_an_ordinary_user(tmp_path):
+    user = str(sandbox.KERNEL_UIDS[-1])
+    for folder in ("home", "out"):
+        (tmp_path / folder).mkdir()
+        os.chown(tmp_path / folder, int(user), int(user))
+    submission = tmp_path / f"{ASSIGNMENT}.ipynb"
+    submission.write_text(Layout().solution_notebook(ASSIGNMENT).read_text())
+    sandbox.open_python_to_others()
+    command = ["setpriv", f"--reuid={user}", f"--regid={user}", "--clear-groups", "env", f"HOME={tmp_path / 'home'}",
+               sys.executable, "-m", "kit.grade_worker", str(submission), str(Layout().autograder_zip(ASSIGNMENT)),
+               str(tmp_path / "out"), "--timeout=180"]
+    completed = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    report = json.loads((tmp_path / "out" / "results.json").read_text())
+    assert report["extra_data"]["status"] == grade.COMPLETED
+    assert report["extra_data"]["isolation"].startswith("grader's own user, namespaces (mount, pid, net)")
+    assert all(test["score"] == test["max_score"] for test in report["tests"] if "max_score" in test)

@@ -68,7 +68,7 @@ def cover(path, keep, options, read_only):
         mount("--bind", "--no-canonicalize", f"/proc/{os.getpid()}/fd/{descriptor}", str(kept))
         os.close(descriptor)
     if read_only:
-        mount("-o", "remount,ro", str(path))
+        mount("-o", "remount,bind,ro", str(path))
 
 
 def mount(*arguments):
