@@ -4,9 +4,10 @@ What each level gives (every grading's results.json and log name the one reached
   * user id: as root, the kernel runs as an unprivileged user id of its own (from a locked
     pool), so it cannot signal the grader or read the grader's 0700 folders;
   * namespaces: new mount, PID and network namespaces (through a user namespace when not root):
-    the kernel sees no other process and has no network; the kit's checkout, the grader's home,
-    the upload's folder and the output folder are covered by empty folders; /tmp, /var/tmp and
-    /dev/shm are its own small tmpfs, gone when it ends;
+    the kernel sees no other process and has no network; every top-level folder that is not the
+    system's (/home, /root, /work, /opt, ..., so the kit, the submissions and the output too) is
+    covered by an empty one, but for its Python environment (read-only) and its workspace;
+    /tmp, /var/tmp and /dev/shm are its own small tmpfs, gone when it ends;
   * cgroup: memory, CPU and process-count limits (root, with writable cgroup v1 folders).
 A container without CAP_SYS_ADMIN (Gradescope's) gets the user id and what cgroups allow.
 Whatever the level, every process the submission started is gone before close() returns: the
@@ -31,9 +32,8 @@ KERNEL_UIDS = range(64_100, 64_164)  # unlikely to belong to anyone; no /etc/pas
 STATE = pathlib.Path("/run/kit-kernels")  # as root: the user ids' locks and the workspaces
 CGROUPS = pathlib.Path("/sys/fs/cgroup")
 CONTROLLERS = ("memory", "cpu", "pids")
-# Covered in every sandbox, besides the folders a grading names: where people and projects keep files.
-PRIVATE_TREES = ("/home", "/root", "/srv", "/mnt", "/media", "/opt")
-# Never covered whole, whatever lies below them: the system the kernel runs on.
+# Every other top-level entry (/home, /root, /work, /srv, /opt, ...) is covered in every sandbox:
+# the kernel sees the system it runs on and nothing of anyone's files. These are never covered.
 SYSTEM_TREES = {"/", "/usr", "/lib", "/lib32", "/lib64", "/bin", "/sbin", "/etc", "/proc", "/sys", "/dev", "/run",
                 "/var", "/boot"}
 NAMESPACES = ["--mount", "--pid", "--net", "--fork", "--mount-proc"]
@@ -99,14 +99,13 @@ class Sandbox:
     """One submission's sandbox. Use as a context manager; launch() starts the kernel inside it."""
 
     def __init__(self, limits, hidden=()):
-        """hidden: folders the kernel must not see (when namespaces work). The whole top-level tree of
-        each, and of the Python installation, is covered too (all of /work for /work/course/kit, but
-        the Python environment inside it), unless it is a system tree."""
+        """hidden: folders the kernel must not see (when namespaces work), besides every top-level
+        folder and file that is not part of the system (all of /work, /home, /root, /tmp, ...; the
+        Python environment and the workspace inside them stay visible)."""
         self.limits = limits
-        folders = {pathlib.Path(path).resolve() for path in [*hidden, *python_prefixes()]}
-        tops = {pathlib.Path(*folder.parts[:2]) for folder in folders if len(folder.parts) > 1}
-        self.hidden = sorted(str(path) for path in {*folders, *tops, *map(pathlib.Path, PRIVATE_TREES)}
-                             if str(path) not in SYSTEM_TREES)
+        tops = [path for path in pathlib.Path("/").iterdir() if not path.is_symlink()]
+        folders = {pathlib.Path(path).resolve() for path in hidden} | set(tops)
+        self.hidden = sorted(str(path) for path in folders if str(path) not in SYSTEM_TREES)
         self.root = os.geteuid() == 0
         self.uid = self.gid = None
         self.lock = None
