@@ -49,25 +49,40 @@ def save(figure, path):
     plt.close(figure)
 
 
-def unrolled_chain(axes, steps, y, hidden_outputs, cell_text="LSTM\ncell", x0=1.6, gap=1.7, input_labels=None):
-    """Recurrent cells side by side, states passed to the right (an LSTM's cell state above its hidden
-    state); returns the cells' x positions."""
+def unrolled_chain(axes, steps, xs, y, hidden_outputs, cell_text="LSTM\ncell"):
+    """Recurrent cells at xs reading steps (numbers), states passed to the right (an LSTM's cell state above
+    its hidden state). Where the numbers jump (3, then 28) the chain is cut: the state leaving step 3 runs
+    into an ellipsis, and the state entering step 28 comes out of it as h_27 (and c_27)."""
     carries_cell_state = cell_text.startswith("LSTM")
-    xs = [x0 + gap * index for index in range(len(steps))]
+    lines = [(y - 0.15 if carries_cell_state else y, "h", "#2e7d32", -0.16)]  # (height, symbol, colour, label offset)
+    if carries_cell_state:
+        lines.append((y + 0.2, "c", "#b85c00", 0.16))
     for index, (x, step) in enumerate(zip(xs, steps)):
         box(axes, x, y, 1.0, 0.75, cell_text, CELL, size=10)
-        box(axes, x, y - 1.25, 0.8, 0.45, input_labels[index] if input_labels else f"$x_{{{step}}}$", INPUT, size=10)
+        box(axes, x, y - 1.25, 0.8, 0.45, f"$x_{{{step}}}$", INPUT, size=10)
         arrow(axes, (x, y - 1.02), (x, y - 0.38))
-        if index + 1 < len(xs):
-            hidden_y = y - 0.15 if carries_cell_state else y
-            arrow(axes, (x + 0.5, hidden_y), (xs[index + 1] - 0.5, hidden_y), color="#2e7d32", width=1.8)
-            label(axes, (x + xs[index + 1]) / 2, hidden_y - 0.16, f"$h_{{{step}}}$", size=10, color="#2e7d32")
-            if carries_cell_state:
-                arrow(axes, (x + 0.5, y + 0.2), (xs[index + 1] - 0.5, y + 0.2), color="#b85c00", width=1.8)
-                label(axes, (x + xs[index + 1]) / 2, y + 0.36, f"$c_{{{step}}}$", size=10, color="#b85c00")
         if hidden_outputs == "all" or (hidden_outputs == "last" and index == len(xs) - 1):
             box(axes, x, y + 1.25, 0.8, 0.45, f"$h_{{{step}}}$", STATE, size=10)
             arrow(axes, (x, y + 0.38), (x, y + 1.02))
+        if index + 1 == len(xs):
+            continue
+        start, end, following = x + 0.5, xs[index + 1] - 0.5, steps[index + 1]
+        if following == step + 1:
+            for line_y, symbol, color, offset in lines:
+                arrow(axes, (start, line_y), (end, line_y), color=color, width=1.8)
+                label(axes, (start + end) / 2, line_y + offset, f"${symbol}_{{{step}}}$", size=10, color=color)
+            continue
+        stub, resume = start + 0.4, end - 0.55  # a line into the ellipsis, an arrow out of it
+        for line_y, symbol, color, offset in lines:
+            arrow(axes, (start, line_y), (stub, line_y), color=color, width=1.8, style="-")
+            label(axes, (start + stub) / 2, line_y + offset, f"${symbol}_{{{step}}}$", size=10, color=color)
+            arrow(axes, (resume, line_y), (end, line_y), color=color, width=1.8)
+            label(axes, (resume + end) / 2, line_y + offset, f"${symbol}_{{{following - 1}}}$", size=10, color=color)
+        middle = (stub + resume) / 2
+        label(axes, middle, (lines[0][0] + lines[-1][0]) / 2, "$\\cdots$", size=14)
+        label(axes, middle, y - 1.25, "$\\cdots$", size=14)
+        if hidden_outputs == "all":
+            label(axes, middle, y + 1.25, "$\\cdots$", size=14)
     return xs
 
 
@@ -81,8 +96,7 @@ def draw_simple_rnn(out):
     arrow(axes, (0.9, 2.38), (0.9, 3.02))
     arrow(axes, (1.4, 2.15), (1.4, 1.8), color="#2e7d32", width=1.8, curve=-2.2)
     label(axes, 2.05, 2.0, "=", size=22)
-    xs = unrolled_chain(axes, ["1", "2", "3", "t"], 2.0, "all", cell_text="RNN\ncell", x0=3.2, gap=1.75)
-    label(axes, xs[2] + 0.87, 1.65, "...", size=14)
+    unrolled_chain(axes, [1, 2, 3, 28], [3.1, 4.6, 6.1, 8.6], 2.0, "all", cell_text="RNN\ncell")
     label(axes, 4.75, 0.2, "the memory passed along (green): $h_t = \\tanh(x_t W + h_{t-1} U + b)$, the same W, U, b at every step",
           size=10, color="#2e7d32")
     save(figure, out / "simple_rnn.png")
@@ -97,33 +111,41 @@ def draw_lstm_cell(out):
     arrow(axes, (0.3, 3.35), (8.9, 3.35), color="#b85c00", width=2.4)  # the cell state conveyor belt
     label(axes, 0.55, 3.6, "$c_{t-1}$", color="#b85c00")
     label(axes, 8.7, 3.6, "$c_t$", color="#b85c00")
-    label(axes, 4.6, 3.62, "cell state", size=9, color="#b85c00")
-    gates = [(2.2, "$\\sigma$", "forget $f_t$"), (3.6, "$\\sigma$", "input $i_t$"), (4.8, "tanh", "candidate $\\tilde c_t$"),
-             (6.4, "$\\sigma$", "output $o_t$")]
-    arrow(axes, (0.3, 1.0), (6.4, 1.0), color="#2e7d32", width=1.8, style="-")
+    label(axes, 6.2, 3.58, "cell state", size=9, color="#b85c00")
+    # Left to right in Keras' order i, f, c, o: input gate, forget gate, candidate, output gate.
+    i, f, c, o = 1.95, 3.3, 4.65, 6.0
+    gates = [(i, "input gate", "$i_t$", "$\\sigma$"), (f, "forget gate", "$f_t$", "$\\sigma$"),
+             (c, "candidate", "$\\tilde c_t$", "tanh"), (o, "output gate", "$o_t$", "$\\sigma$")]
+    arrow(axes, (0.3, 1.0), (o, 1.0), color="#2e7d32", width=1.8, style="-")
     label(axes, 0.55, 1.25, "$h_{t-1}$", color="#2e7d32")
     box(axes, 0.75, 0.35, 0.7, 0.4, "$x_t$", INPUT)
     arrow(axes, (1.1, 0.35), (1.7, 1.0), style="-")
-    for x, symbol, name in gates:
-        box(axes, x, 1.85, 0.75, 0.5, symbol, GATE)
-        arrow(axes, (x, 1.0), (x, 1.6))
-        label(axes, x, 2.3, name, size=9, bbox={"facecolor": "#fffaf3", "edgecolor": "none", "pad": 1})
-    for x, symbol in ((2.2, "×"), (4.2, "+")):
+    for x, name, symbol, function in gates:
+        box(axes, x, 1.85, 1.15, 0.62, f"{name}\n{symbol}  ({function})", GATE, size=9.5)
+        arrow(axes, (x, 1.0), (x, 1.54))
+    # i_t and the candidate meet in a product; its line passes under the forget gate's (drawn later, with a gap).
+    box(axes, c, 2.8, 0.42, 0.42, "×", "white", size=13)
+    arrow(axes, (i, 2.16), (i, 2.8), style="-")
+    arrow(axes, (i, 2.8), (c - 0.21, 2.8))
+    arrow(axes, (c, 2.16), (c, 2.59))
+    label(axes, c + 0.62, 2.8, "$i_t \\odot \\tilde c_t$", size=9)
+    # f_t multiplies the old cell state, then i_t * candidate is added to it.
+    for x, symbol in ((f, "×"), (c, "+")):
         box(axes, x, 3.35, 0.42, 0.42, symbol, "white", size=13)
-    arrow(axes, (2.2, 2.1), (2.2, 3.14))
-    box(axes, 4.2, 2.8, 0.42, 0.42, "×", "white", size=13)
-    arrow(axes, (3.6, 2.1), (4.0, 2.72))
-    arrow(axes, (4.8, 2.1), (4.4, 2.72))
-    arrow(axes, (4.2, 3.01), (4.2, 3.14))
+    arrow(axes, (f, 2.68), (f, 2.92), color="#fffaf3", width=7, style="-")  # the gap where the lines cross
+    arrow(axes, (f, 2.16), (f, 3.14))
+    label(axes, (f + c) / 2, 3.58, "$f_t \\odot c_{t-1}$", size=9)
+    arrow(axes, (c, 3.01), (c, 3.14))
+    # h_t = o_t * tanh(c_t)
     box(axes, 7.2, 2.8, 0.55, 0.36, "tanh", GATE, size=9)
     arrow(axes, (7.2, 3.35), (7.2, 2.98))
     box(axes, 7.2, 1.85, 0.42, 0.42, "×", "white", size=13)
     arrow(axes, (7.2, 2.62), (7.2, 2.06))
-    arrow(axes, (6.78, 1.85), (6.99, 1.85))
+    arrow(axes, (o + 0.58, 1.85), (6.99, 1.85))
     arrow(axes, (7.41, 1.85), (8.9, 1.85), color="#2e7d32", width=1.8)
     label(axes, 8.7, 2.1, "$h_t$", color="#2e7d32")
-    label(axes, 4.75, 0.35, "each gate: $\\sigma(x_t W + h_{t-1} U + b)$, numbers between 0 (block) and 1 (let through)",
-          size=9.5)
+    label(axes, 4.75, 0.35, "each gate: $\\sigma(x_t W + h_{t-1} U + b)$, between 0 (block) and 1 (let through); "
+          "the candidate uses tanh", size=9.5)
     save(figure, out / "lstm_cell.png")
 
 
@@ -153,28 +175,30 @@ def draw_mnist_sequence(out):
         strip.set_xticks([])
         strip.set_yticks([])
         label(rows, x, 1.15, f"step t = {row + 1}\n$x_{{{row + 1}}}$: 28 numbers", size=8.5)
-        box(rows, x, 3.0, 1.2, 0.8, "LSTM\ncell", CELL, size=9)
+        box(rows, x, 3.0, 1.0, 0.8, "LSTM\ncell", CELL, size=9)
         arrow(rows, (x, 1.55), (x, 2.6))
-        if position + 1 < len(shown):
-            arrow(rows, (x + 0.6, 2.8), (x + 1.45, 2.8), color="#2e7d32", width=1.6)
-            arrow(rows, (x + 0.6, 3.2), (x + 1.45, 3.2), color="#b85c00", width=1.6)
-            if shown[position + 1] - row > 1:
-                label(rows, x + 1.02, 3.5, "...", size=12)
+        if position + 1 < len(shown):  # out of this step into an ellipsis, then the state entering the next shown step
+            start, end, before_next = x + 0.5, x + 1.55, shown[position + 1]  # (row index = step - 1)
+            for line_y, symbol, color, offset in ((2.8, "h", "#2e7d32", -0.28), (3.2, "c", "#b85c00", 0.28)):
+                arrow(rows, (start, line_y), (start + 0.2, line_y), color=color, width=1.6, style="-")
+                arrow(rows, (end - 0.55, line_y), (end, line_y), color=color, width=1.6)
+                label(rows, end - 0.27, line_y + offset, f"${symbol}_{{{before_next}}}$", size=8.5, color=color)
+            label(rows, start + 0.33, 3.0, "$\\cdots$", size=11)
     box(rows, 9.1, 4.8, 1.3, 0.55, "$h_{28}$", STATE, size=10)
     arrow(rows, (9.1, 3.4), (9.1, 4.52))
     label(rows, 6.6, 4.8, "after 28 steps, one summary\nof the whole digit", size=9)
-    label(rows, 1.9, 4.8, "passed along: cell state $c$ (orange)\nand hidden state $h$ (green)", size=9)
+    label(rows, 1.9, 4.8, "passed along: cell state $c_t$ (orange)\nand hidden state $h_t$ (green)", size=9)
     save(figure, out / "mnist_sequence.png")
 
 
 def draw_return_sequences(out, return_all):
     figure, axes = canvas(9.5, 4.1)
-    setting, shape = ("True", "(None, 28, units)") if return_all else ("False", "(None, units)")
+    setting, shape = ("True", "(batch, 28, n)") if return_all else ("False", "(batch, n)")
+    leaving = "$h_1 \\ldots h_{28}$" if return_all else "$h_{28}$"
     title = "every step's state leaves the layer" if return_all else "only the last state leaves the layer"
-    label(axes, 4.75, 3.85, f"LSTM(units, return_sequences={setting}): {title}", size=12, weight="bold")
-    xs = unrolled_chain(axes, ["1", "2", "3", "28"], 1.6, "all" if return_all else "last", x0=1.3, gap=1.9)
-    label(axes, (xs[2] + xs[3]) / 2, 0.35, "...", size=14)
-    box(axes, 8.45, 2.85, 1.6, 0.6, f"output\n{shape}", OUTPUT, size=9.5)
+    label(axes, 4.75, 3.85, f"LSTM(units=n, return_sequences={setting}): {title}", size=12, weight="bold")
+    xs = unrolled_chain(axes, [1, 2, 3, 28], [1.1, 2.65, 4.2, 6.75], 1.6, "all" if return_all else "last")
+    box(axes, 8.45, 2.85, 1.6, 0.6, f"output {leaving}\n{shape}", OUTPUT, size=9.5)
     if return_all:  # a collector over all the states, into the output
         for x in xs:
             arrow(axes, (x, 3.075), (x, 3.4), style="-")
@@ -215,11 +239,11 @@ def draw_lstm_equations(out):
         y = 3.55 - row * 0.45
         axes.text(0.5, y, equation, fontsize=13, va="center", color=INK)
         axes.text(4.6, y, meaning, fontsize=10, va="center", color="#666666")
-    sizes = [("W: d × h each", "4dh", INPUT), ("U: h × h each", "4h²", STATE), ("b: h each", "4h", GATE)]
+    sizes = [("W: d × n each", "4dn", INPUT), ("U: n × n each", "4n²", STATE), ("b: n each", "4n", GATE)]
     for index, (what, count, color) in enumerate(sizes):
         box(axes, 7.7, 3.3 - index * 0.75, 2.4, 0.55, f"{what}  →  {count}", color, size=10)
-    box(axes, 4.75, 0.45, 6.4, 0.55, "parameters = 4dh + 4hh + 4h = 4 (dh + h² + h)", OUTPUT, size=12, weight="bold")
-    label(axes, 7.7, 1.05, "d inputs per step, h units", size=9.5, color="#666666")
+    box(axes, 4.75, 0.45, 6.4, 0.55, "parameters = 4dn + 4n² + 4n = 4 (dn + n² + n)", OUTPUT, size=12, weight="bold")
+    label(axes, 7.7, 1.05, "d input features per step, n units", size=9.5, color="#666666")
     save(figure, out / "lstm_equations.png")
 
 
