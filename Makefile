@@ -6,8 +6,10 @@ INSTALLED := $(VENV)/.installed
 JOBS ?= 2
 # TensorFlow's C++ start-up chatter buries the grading output; errors still show.
 export TF_CPP_MIN_LOG_LEVEL := 2
+# A regular expression reaches the shell as typed: $(value) keeps make from expanding its $, quotes keep the shell out.
+STUDENT_PATTERN_OPTION = $(if $(value STUDENT_PATTERN),--student-pattern '$(value STUDENT_PATTERN)')
 
-.PHONY: build grade preflight demo test test-fast images
+.PHONY: build grade report preflight demo test test-fast images
 
 $(INSTALLED): requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -20,9 +22,14 @@ build: $(INSTALLED)
 
 grade: $(INSTALLED)
 	@test -n "$(ASSIGNMENT)" -a -n "$(SUBMISSIONS)" -a -n "$(OUT)" || \
-		{ echo "usage: make grade ASSIGNMENT=<name> SUBMISSIONS=<dir> OUT=<dir> [TIMEOUT=<s>] [MEMORY=<size>] [CPUS=<n>] [JOBS=<n>]"; exit 2; }
+		{ echo "usage: make grade ASSIGNMENT=<name> SUBMISSIONS=<dir> OUT=<dir> [TIMEOUT=<s>] [MEMORY=<size>] [CPUS=<n>] [JOBS=<n>] [STUDENT_PATTERN=<regex>]"; exit 2; }
 	$(BIN)/python -m kit grade --assignment $(ASSIGNMENT) --submissions $(SUBMISSIONS) --out $(OUT) \
-		--jobs $(JOBS) $(if $(TIMEOUT),--timeout $(TIMEOUT)) $(if $(MEMORY),--memory $(MEMORY)) $(if $(CPUS),--cpus $(CPUS))
+		--jobs $(JOBS) $(if $(TIMEOUT),--timeout $(TIMEOUT)) $(if $(MEMORY),--memory $(MEMORY)) $(if $(CPUS),--cpus $(CPUS)) \
+		$(STUDENT_PATTERN_OPTION)
+
+report: $(INSTALLED)
+	@test -n "$(OUT)" || { echo "usage: make report OUT=<dir> [STUDENT_PATTERN=<regex>]"; exit 2; }
+	$(BIN)/python -m kit report --out $(OUT) $(STUDENT_PATTERN_OPTION)
 
 preflight: $(INSTALLED)
 	@test -n "$(ASSIGNMENT)" || { echo "usage: make preflight ASSIGNMENT=<name> [MEMORY=<size>] [CPUS=<n>]"; exit 2; }

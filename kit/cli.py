@@ -1,9 +1,10 @@
-"""Command line for the kit: `python -m kit build|grade|preflight|demo`."""
+"""Command line for the kit: `python -m kit build|grade|report|preflight|demo`."""
 
 import argparse
+import pathlib
 import sys
 
-from . import build, demo, grade, preflight
+from . import build, demo, grade, preflight, report
 
 
 def parse_arguments(argv=None):
@@ -20,6 +21,11 @@ def parse_arguments(argv=None):
                               help="memory cap per submission, e.g. 1.5G (default: the assignment's measured need)")
     grade_parser.add_argument("--cpus", type=float, default=None, help="CPUs per submission, e.g. 0.5")
     grade_parser.add_argument("--jobs", type=int, default=2, help="submissions graded at once")
+    add_student_pattern(grade_parser)
+    report_parser = commands.add_parser("report", help="rebuild report.html, feedback/ and grades_lms.csv of a "
+                                                       "graded folder, without grading")
+    report_parser.add_argument("--out", required=True, help="a folder `grade` wrote")
+    add_student_pattern(report_parser)
     preflight_parser = commands.add_parser("preflight", help="grade examples through the zip under container limits")
     preflight_parser.add_argument("--assignment", required=True)
     preflight_parser.add_argument("--memory", default=None, help="e.g. 768M (default: try Gradescope's sizes)")
@@ -27,6 +33,12 @@ def parse_arguments(argv=None):
     demo_parser = commands.add_parser("demo", help="build, then grade the bundled example submissions")
     demo_parser.add_argument("--out", default="graded/demo")
     return parser.parse_args(argv)
+
+
+def add_student_pattern(parser):
+    parser.add_argument("--student-pattern", default=None,
+                        help="regular expression whose named groups (name, id, sis_user_id, sis_login_id) read a "
+                             "student from a file name (default: Canvas's download names)")
 
 
 def run(argv=None):
@@ -43,8 +55,12 @@ def dispatch(arguments):
     elif arguments.command == "grade":
         table = grade.main(assignment=arguments.assignment, submissions=arguments.submissions, out=arguments.out,
                            timeout=arguments.timeout, memory=arguments.memory, cpus=arguments.cpus,
-                           jobs=arguments.jobs)
+                           jobs=arguments.jobs, student_pattern=arguments.student_pattern)
         print(table.to_string(index=False))
+        print(f"report: {pathlib.Path(arguments.out) / report.REPORT_HTML}")
+    elif arguments.command == "report":
+        for path in report.main(out=arguments.out, student_pattern=arguments.student_pattern):
+            print(path)
     elif arguments.command == "preflight":
         preflight.main(assignment=arguments.assignment, memory=arguments.memory, cpus=arguments.cpus)
     else:

@@ -2,7 +2,7 @@
 
 import pathlib
 
-from . import build, grade, submissions
+from . import build, grade, report, submissions
 from .layout import Layout
 
 
@@ -19,12 +19,14 @@ def main(*, out, jobs=2, timeout=600):
         submissions.main(assignment=assignment, cases=cases, out=folder / "submissions")
         tables[assignment] = grade.main(assignment=assignment, submissions=folder / "submissions", out=folder,
                                         timeout=timeout, jobs=jobs)
-        (folder / "report.md").write_text(report(assignment, cases, tables[assignment]))
-        print(f"\n{assignment}  ({folder / 'final_grades.csv'})\n{tables[assignment].to_string(index=False)}")
+        # make grade wrote the batch's report.html, feedback and gradebook; this page adds what each example shows
+        (folder / "examples.md").write_text(examples_page(assignment, cases, tables[assignment]))
+        print(f"\n{assignment}  ({folder / 'final_grades.csv'}, {folder / report.REPORT_HTML})\n"
+              f"{tables[assignment].to_string(index=False)}")
     return tables
 
 
-def report(assignment, cases, table):
+def examples_page(assignment, cases, table):
     """A Markdown page: each example, what it shows, and the grade it got."""
     lines = [f"# {assignment}: example submissions", "", "| file | what it shows | points | status |",
              "|---|---|---|---|"]

@@ -13,14 +13,13 @@ import pandas as pd
 import psutil
 from tqdm import tqdm
 
+from . import gradebook, report
+from .graded import FINAL_GRADES_CSV, POINTS_ROW, RESULTS_JSON, SETTINGS_JSON
 from .grading import judge
 from .grading.runner import COMPLETED
 from .layout import ROOT, Layout
 
 SUBMISSION_SUFFIXES = (".ipynb", ".zip")
-POINTS_ROW = "points-per-question"  # the labels and column names of Otter's final_grades.csv
-RESULTS_JSON = "results.json"
-SETTINGS_JSON = "grading_settings.json"  # beside final_grades.csv: the limits and the sandbox level used
 BACKSTOP_SECONDS = 60  # the worker enforces TIMEOUT itself; this kills a worker that cannot
 DEFAULT_TIMEOUT = 600
 # The memory cap per submission when MEMORY is not given: the peak `make preflight` measured for
@@ -28,12 +27,15 @@ DEFAULT_TIMEOUT = 600
 DEFAULT_MEMORY = {"sequential_mnist": "2G", "lstm_parameters": "1G"}
 
 
-def main(*, assignment, submissions, out, timeout=DEFAULT_TIMEOUT, memory=None, cpus=None, jobs=2, root=None):
+def main(*, assignment, submissions, out, timeout=DEFAULT_TIMEOUT, memory=None, cpus=None, jobs=2, root=None,
+         student_pattern=None):
     """Grade every .ipynb and .zip in submissions; write out/final_grades.csv and return its table.
 
     Each submission is graded by a worker process, its kernel in a sandbox (kit/grading/sandbox.py)
-    limited to timeout seconds, memory ('1.5G'; default DEFAULT_MEMORY) and cpus.
+    limited to timeout seconds, memory ('1.5G'; default DEFAULT_MEMORY) and cpus. Then the report,
+    feedback and gradebook CSV are made (kit/report.py), students read from file names by student_pattern.
     """
+    gradebook.student_rule(student_pattern)  # a pattern that cannot serve fails now, not after the batch
     layout = Layout(root)
     if assignment not in layout.assignment_names():
         raise ValueError(f"no assignment {assignment!r}: choose one of {', '.join(layout.assignment_names())}")
@@ -52,11 +54,22 @@ def main(*, assignment, submissions, out, timeout=DEFAULT_TIMEOUT, memory=None, 
             pass
     outcomes = [(path.name, outcome(future)) for path, future in zip(paths, futures)]
     table = grades_table(points, outcomes)
-    table.to_csv(out / "final_grades.csv", index=False)
+    table.to_csv(out / FINAL_GRADES_CSV, index=False)
     levels = sorted({result["extra_data"]["isolation"] for _, result in outcomes if isinstance(result, dict)})
     (out / SETTINGS_JSON).write_text(json.dumps({"assignment": assignment, **limits, "jobs": jobs,
-                                                 "isolation": levels}, indent=2))
+                                                 "isolation": levels, "kit_version": kit_version()}, indent=2))
+    report.main(out=out, student_pattern=student_pattern)
     return table
+
+
+def kit_version():
+    """`git describe --always --dirty` of the kit's checkout, so that grades say which kit made them; else "unknown"."""
+    try:
+        described = subprocess.run(["git", "describe", "--always", "--dirty"], cwd=ROOT, capture_output=True,
+                                   text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return "unknown"
+    return described.stdout.strip() if described.returncode == 0 and described.stdout.strip() else "unknown"
 
 
 def outcome(future):
