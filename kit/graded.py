@@ -127,8 +127,11 @@ def add_results(submission, results_folder):
     if not is_plain_file_name(submission.file):
         submission.problem = "its name is not a plain file name, so its results are not read"
         return
+    path = results_folder / submission.file / RESULTS_JSON
+    if not path.is_file() and submission.outcome != "completed":
+        return  # a worker that timed out or died leaves none, and its status says so
     try:
-        extra = read_extra_data(results_folder / submission.file / RESULTS_JSON)
+        extra = read_extra_data(path)
         submission.checks = read_checks(extra.get("test_cases"))
     except ResultsError as error:
         submission.problem = str(error)

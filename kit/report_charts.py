@@ -8,12 +8,13 @@ CHART_CSS = """
 svg.chart { width: 100%; height: auto; display: block; }
 svg.chart text { font-size: 11px; fill: var(--muted); }
 svg.chart .bar { fill: var(--bar); }
-svg.chart .bar.highlight { fill: var(--good); }
+svg.chart .bar.good { fill: var(--good); }
+svg.chart .bar.bad { fill: var(--bad); }
 svg.chart .count { fill: var(--ink); text-anchor: middle; }
 svg.chart .axis { stroke: var(--muted); stroke-width: 1; }
 svg.chart .grid { stroke: var(--rule); stroke-width: 1; }
-svg.chart .marker { stroke: var(--bad); stroke-width: 2; stroke-dasharray: 5 3; }
-svg.chart .marker-label { fill: var(--bad); font-weight: 600; }
+svg.chart .marker { stroke: var(--ink); stroke-width: 2; stroke-dasharray: 5 3; }
+svg.chart .marker-label { fill: var(--ink); font-weight: 600; }
 svg.shares { width: 100%; height: .9rem; display: block; min-width: 8rem; }
 svg.shares .full { fill: var(--good); }
 svg.shares .partial { fill: var(--mid); }
@@ -23,6 +24,7 @@ svg.shares .zero { fill: var(--bad); }
 WIDTH, HEIGHT = 720, 240
 LEFT, RIGHT, TOP, BOTTOM = 44, 12, 26, 44  # room for the count axis, the marker's label and the bar labels
 MAX_LABELS = 12
+MAX_GRID_LINES = 5
 
 
 def bar_chart(bars, *, title, x_label, labels_at_edges=False, marker=None):
@@ -32,21 +34,24 @@ def bar_chart(bars, *, title, x_label, labels_at_edges=False, marker=None):
     """
     plot_width, plot_height = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     step = plot_width / max(1, len(bars))
-    top = nice_top(max((bar.count for bar in bars), default=0))
+    largest = max((bar.count for bar in bars), default=0)
+    count_step = grid_step(largest)
+    top = count_step * max(1, math.ceil(largest / count_step))
     scale = plot_height / top
     base = TOP + plot_height
-    parts = [count_axis(top, scale, base)]
+    parts = [count_axis(top, count_step, scale, base)]
     every = math.ceil(len(bars) / MAX_LABELS)
+    labelled = marker[0] if marker else 0  # thinned labels keep the marker's edge labelled
     for index, bar in enumerate(bars):
         x = LEFT + index * step
         height = bar.count * scale
-        parts.append(element("rect", element("title", f"{bar.label}: {bar.count}"), x=f"{x + 1:.1f}",
+        parts.append(element("rect", element("title", f"{bar.tooltip or bar.label}: {bar.count}"), x=f"{x + 1:.1f}",
                              y=f"{base - height:.1f}", width=f"{max(step - 2, 1):.1f}", height=f"{height:.1f}",
-                             class_="bar highlight" if bar.highlight else "bar"))
+                             class_=f"bar {bar.tone}"))
         if bar.count:
             parts.append(element("text", bar.count, x=f"{x + step / 2:.1f}", y=f"{base - height - 3:.1f}",
                                  class_="count"))
-        if index % every == 0:
+        if (index - labelled) % every == 0:
             label_x = x if labels_at_edges else x + step / 2
             parts.append(element("text", bar.label, x=f"{label_x:.1f}", y=base + 15, text_anchor="middle"))
     parts.append(element("text", x_label, x=LEFT + plot_width / 2, y=HEIGHT - 6, text_anchor="middle"))
@@ -56,23 +61,24 @@ def bar_chart(bars, *, title, x_label, labels_at_edges=False, marker=None):
                    role="img", aria_label=title)
 
 
-def nice_top(largest):
-    """The count axis' top: the largest count rounded up to a multiple of 1, 2 or 5 times a power of ten."""
-    if largest <= 4:
-        return 4
-    magnitude = 10 ** math.floor(math.log10(largest))
-    return next(multiple * magnitude for multiple in (1, 2, 5, 10) if multiple * magnitude >= largest)
+def grid_step(largest):
+    """The count axis' step: a whole 1, 2 or 5 times a power of ten, for at most MAX_GRID_LINES lines above 0."""
+    magnitude = 1
+    while True:
+        for multiple in (1, 2, 5):
+            if largest <= multiple * magnitude * MAX_GRID_LINES:
+                return multiple * magnitude
+        magnitude *= 10
 
 
-def count_axis(top, scale, base):
-    """Grid lines at a quarter of the axis each, labelled with their counts."""
+def count_axis(top, step, scale, base):
+    """Grid lines every step counts, labelled."""
     lines = []
-    for quarter in range(5):
-        value = top * quarter / 4
+    for value in range(0, top + 1, step):
         y = base - value * scale
         lines.append(element("line", x1=LEFT, x2=WIDTH - RIGHT, y1=f"{y:.1f}", y2=f"{y:.1f}",
-                             class_="axis" if quarter == 0 else "grid"))
-        lines.append(element("text", f"{value:g}", x=LEFT - 6, y=f"{y + 4:.1f}", text_anchor="end"))
+                             class_="axis" if value == 0 else "grid"))
+        lines.append(element("text", value, x=LEFT - 6, y=f"{y + 4:.1f}", text_anchor="end"))
     return join(*lines)
 
 

@@ -8,6 +8,9 @@ import statistics
 OUTCOMES = ("completed", "timed out", "failed")
 ACCURACY_BIN_WIDTHS = (0.005, 0.01, 0.02, 0.05, 0.1)  # the first that keeps the histogram under MAX_BARS bars
 MAX_BARS = 30
+# Accuracies just under the threshold get bars of their own; lower ones (an untrained model's 0.1) share one.
+BARS_UNDER_THRESHOLD = 10
+EDGE_TOLERANCE = 1e-9  # an accuracy on a bin edge belongs above it, though 0.95 - 0.93 is 0.0199999... in floats
 
 
 @dataclasses.dataclass(frozen=True)
@@ -43,7 +46,8 @@ class FailedCheck:
 class Bar:
     label: str
     count: int
-    highlight: bool  # full marks, or at or above the accuracy threshold
+    tone: str = "plain"  # "good": full marks, or at or above the threshold; "bad": under it
+    tooltip: str = ""  # when the label alone does not say what the bar counts
 
 
 def summary(batch):
@@ -65,8 +69,8 @@ def score_bars(batch):
     """Totals as shares of the points possible, in ten bars of 10 % and one of full marks."""
     counts = collections.Counter(score_decile(submission.total, batch.total_possible)
                                  for submission in batch.submissions)
-    bars = [Bar(f"{decile * 10}–{decile * 10 + 9} %", counts[decile], False) for decile in range(10)]
-    return bars + [Bar("100 %", counts[10], True)]
+    bars = [Bar(f"{decile * 10}–{decile * 10 + 9} %", counts[decile]) for decile in range(10)]
+    return bars + [Bar("100 %", counts[10], "good")]
 
 
 def score_decile(total, possible):
@@ -112,23 +116,29 @@ def accuracies(batch):
 
 
 def accuracy_bars(values, threshold):
-    """A histogram of accuracies whose bin edges fall on the threshold, so each bar is wholly below or above it.
+    """A histogram of accuracies whose bin edges fall on the threshold, so each bar is wholly under or above it.
 
-    Returns (bars, the index of the bar edge at the threshold, or None).
+    Bars are labelled by their lower edges; accuracies far under the threshold share a first, unlabelled bar.
+    Returns (bars, the index of the bar whose left edge is the threshold, or None).
     """
-    anchor = threshold if threshold is not None else 0.0
-    low, high = min(values), max(values)
+    anchor = threshold if threshold is not None else min(values)
     for width in ACCURACY_BIN_WIDTHS:
-        first = math.floor((low - anchor) / width + 1e-9)
-        last = math.floor((high - anchor) / width + 1e-9)
+        bins = [math.floor((value - anchor) / width + EDGE_TOLERANCE) for value in values]
+        first, last = max(min(*bins, 0), -BARS_UNDER_THRESHOLD), max(*bins, 0)
         if last - first < MAX_BARS:
             break
-    if threshold is not None:  # widen to show where the threshold sits, even when every model is on one side
-        first, last = min(first, 0), max(last, 0)
-    counts = collections.Counter(math.floor((value - anchor) / width + 1e-9) for value in values)
-    bars = [Bar(f"{anchor + index * width:.3f}", counts[index], threshold is not None and index >= 0)
-            for index in range(first, last + 1)]
-    return bars, (-first if threshold is not None else None)
+    counts = collections.Counter(max(index, first - 1) for index in bins)  # first - 1: the shared bar
+    shared = ([Bar("", counts[first - 1], accuracy_tone(first - 1, threshold), f"under {anchor + first * width:.3f}")]
+              if counts[first - 1] else [])
+    bars = shared + [Bar(f"{anchor + index * width:.3f}", counts[index], accuracy_tone(index, threshold))
+                     for index in range(first, last + 1)]
+    return bars, (None if threshold is None else len(shared) - first)
+
+
+def accuracy_tone(index, threshold):
+    if threshold is None:
+        return "plain"
+    return "good" if index >= 0 else "bad"
 
 
 def slowest_first(batch):

@@ -9,6 +9,8 @@ from .report_charts import CHART_CSS, bar_chart, shares_bar
 
 # Their judges record the trained model's test accuracy: the report says so even when no result has it.
 MEASURED_ASSIGNMENTS = {"sequential_mnist"}
+SLOWEST_SHOWN = 10  # the rest of the submissions by grading time fold away
+MESSAGES_SHOWN = 5  # per failed check
 REPORT_CSS = CHART_CSS + """
 dl.figures { display: grid; grid-template-columns: repeat(auto-fit, minmax(7rem, 1fr)); gap: .5rem; margin: 1rem 0; }
 dl.figures div { border: 1px solid var(--rule); border-radius: .4rem; padding: .4rem .7rem; }
@@ -24,6 +26,7 @@ p.files { font-size: .85rem; overflow-wrap: anywhere; }
 ul.messages { margin: 0; padding-left: 1rem; }
 td.shares { width: 30%; vertical-align: middle; }
 .problem { color: var(--bad); }
+details > summary { cursor: pointer; color: var(--muted); margin: .3rem 0; }
 @media print { dl.figures { grid-template-columns: repeat(4, 1fr); } dl.figures dd { font-size: 1.05rem; } }
 """
 
@@ -31,11 +34,12 @@ td.shares { width: 30%; vertical-align: middle; }
 def render(batch, now=None):
     """The report page's HTML."""
     now = now or datetime.datetime.now()
-    sections = [scores_section(batch), status_section(batch), questions_section(batch), checks_section(batch)]
+    # What the teaching needs first; which submissions need a second look and how grading went after.
+    sections = [scores_section(batch), questions_section(batch), checks_section(batch)]
     if batch.assignment in MEASURED_ASSIGNMENTS or any(submission.accuracy is not None
                                                        for submission in batch.submissions):
         sections.append(accuracy_section(batch))
-    sections += [time_section(batch), settings_section(batch, now)]
+    sections += [status_section(batch), time_section(batch), settings_section(batch, now)]
     title = f"{batch.assignment}: grading report"
     header = join(element("h1", title),
                   element("p", f"{len(batch.submissions)} submissions, graded by the kit at "
@@ -63,8 +67,8 @@ def scores_section(batch):
     possible = points(batch.total_possible)
     outcomes = figures.by_outcome(batch)
     items = [("submissions", summary.count, "count"),
-             ("mean", "–" if summary.mean is None else f"{summary.mean:.2f} of {possible}", "mean"),
-             ("median", "–" if summary.median is None else f"{summary.median:g} of {possible}", "median"),
+             (f"mean, of {possible}", "–" if summary.mean is None else f"{summary.mean:.2f}", "mean"),
+             (f"median, of {possible}", "–" if summary.median is None else f"{summary.median:g}", "median"),
              ("full marks", f"{summary.full_marks} ({percent(summary.full_marks, summary.count)})", "full-marks"),
              *((outcome, len(outcomes[outcome]), outcome.replace(" ", "-")) for outcome in figures.OUTCOMES)]
     chart = bar_chart(figures.score_bars(batch), title="Submissions by share of the points earned",
@@ -74,9 +78,9 @@ def scores_section(batch):
 
 def status_section(batch):
     outcomes = figures.by_outcome(batch)
+    completed = ", ".join(submission.file for submission in outcomes["completed"]) or "none"
     parts = [element("h3", f"Completed ({len(outcomes['completed'])})"),
-             element("p", ", ".join(submission.file for submission in outcomes["completed"]) or "none",
-                     class_="files")]
+             collapsed(f"their {len(outcomes['completed'])} file names", element("p", completed, class_="files"))]
     for outcome in ("timed out", "failed"):
         parts.append(element("h3", f"{outcome.capitalize()} ({len(outcomes[outcome])})"))
         rows = [(element("code", submission.file), submission.status) for submission in outcomes[outcome]]
@@ -127,9 +131,19 @@ def check_label(question, name, hidden):
 
 
 def message_list(messages):
-    return element("ul", join(*(element("li", join(message or element("span", "(no message)", class_="muted"),
-                                                   f" ×{count}" if count > 1 else ""))
-                                for message, count in messages)), class_="messages")
+    """The most frequent messages; the rest (a message that quotes each student's own figure, say) fold away."""
+    shown = element("ul", join(*(message_item(message, count) for message, count in messages[:MESSAGES_SHOWN])),
+                    class_="messages")
+    if len(messages) <= MESSAGES_SHOWN:
+        return shown
+    rest = messages[MESSAGES_SHOWN:]
+    return join(shown, collapsed(f"{len(rest)} other messages", element(
+        "ul", join(*(message_item(message, count) for message, count in rest)), class_="messages")))
+
+
+def message_item(message, count):
+    return element("li", join(message or element("span", "(no message)", class_="muted"),
+                              f" ×{count}" if count > 1 else ""))
 
 
 def accuracy_section(batch):
@@ -149,15 +163,26 @@ def accuracy_section(batch):
     bars, edge = figures.accuracy_bars(values, threshold)
     marker = None if edge is None else (edge, f"threshold {threshold:g}")
     chart = bar_chart(bars, title="Trained models by test accuracy", labels_at_edges=True, marker=marker,
-                      x_label="test accuracy (green: at or above the threshold)")
+                      x_label="test accuracy, each bar from its left edge (green: at or above the threshold; "
+                              "an unlabelled first bar: all lower accuracies)")
     return section(heading, figure_list(items), element("figure", chart, class_="keep"))
+
+
+def collapsed(summary, content):
+    """Content shown on a click: long lists that would bury the rest of the page (and of its printout)."""
+    return element("details", join(element("summary", summary), content))
 
 
 def time_section(batch):
     rows = [(element("code", submission.file), seconds(submission.seconds), megabytes(submission.peak_memory_mb),
              points(submission.total), submission.status) for submission in figures.slowest_first(batch)]
-    return section("Grading time, slowest first",
-                   table(["file", "time", "peak memory", "points", "status"], rows, numeric={1, 2, 3}))
+    headers = ["file", "time", "peak memory", "points", "status"]
+    slowest = table(headers, rows[:SLOWEST_SHOWN], numeric={1, 2, 3})
+    if len(rows) <= SLOWEST_SHOWN:
+        return section("Grading time, slowest first", slowest)
+    return section("Grading time, slowest first", slowest,
+                   collapsed(f"the other {len(rows) - SLOWEST_SHOWN} submissions",
+                             table(headers, rows[SLOWEST_SHOWN:], numeric={1, 2, 3})))
 
 
 def seconds(value):
