@@ -7,7 +7,8 @@ import shutil
 from .graded import is_plain_file_name
 from .page import document, element, join, points, table
 
-FEEDBACK_CSS = "ul.checks { list-style: none; padding-left: 0; } ul.checks li { margin: .2rem 0; }"
+FEEDBACK_CSS = ("ul.checks { list-style: none; padding-left: 0; } ul.checks li { margin: .2rem 0; } "
+                "table { width: auto; min-width: 24rem; }")
 # Markdown's inline syntax: escaped so that a message shows as written, never as a link, an image or markup.
 MARKDOWN_SYNTAX = re.compile(r"([\\`*_\[\]|~])")
 

@@ -25,6 +25,7 @@ WIDTH, HEIGHT = 720, 240
 LEFT, RIGHT, TOP, BOTTOM = 44, 12, 26, 44  # room for the count axis, the marker's label and the bar labels
 MAX_LABELS = 12
 MAX_GRID_LINES = 5
+SMALLEST_TOP = 4  # a batch of a few submissions does not get bars as tall as the chart
 
 
 def bar_chart(bars, *, title, x_label, labels_at_edges=False, marker=None):
@@ -36,7 +37,7 @@ def bar_chart(bars, *, title, x_label, labels_at_edges=False, marker=None):
     step = plot_width / max(1, len(bars))
     largest = max((bar.count for bar in bars), default=0)
     count_step = grid_step(largest)
-    top = count_step * max(1, math.ceil(largest / count_step))
+    top = max(SMALLEST_TOP, count_step * math.ceil(largest / count_step))
     scale = plot_height / top
     base = TOP + plot_height
     parts = [count_axis(top, count_step, scale, base)]

@@ -86,13 +86,15 @@ class Browser:
                 errors.append(params["entry"]["text"])
         return errors
 
-    def screenshot(self, media="screen"):
-        """A PNG of the whole page, as it shows on screen or as it prints (media="print")."""
+    def screenshot(self, media="screen", image_format="png", quality=None):
+        """The whole page, as it shows on screen or as it prints (media="print"), as PNG (or "webp", "jpeg")."""
         self.send("Emulation.setEmulatedMedia", session=self.session, media=media)
         height = self.evaluate("document.documentElement.scrollHeight")
         self.send("Emulation.setDeviceMetricsOverride", session=self.session, width=self.width, height=height,
                   deviceScaleFactor=1, mobile=False)
-        shot = self.send("Page.captureScreenshot", session=self.session, format="png", captureBeyondViewport=True)
+        options = {"quality": quality} if quality else {}
+        shot = self.send("Page.captureScreenshot", session=self.session, format=image_format,
+                         captureBeyondViewport=True, **options)
         return base64.b64decode(shot["data"])
 
     def pdf(self):
