@@ -48,7 +48,7 @@ def check_text(check):
     """'passed' or 'failed', and for a failed check its points and message (never the test's code)."""
     if check.passed:
         return "passed", ""
-    kind = "hidden check" if check.hidden else "check"
+    kind = "hidden check" if check.hidden else "public check"
     return "failed", f"{kind}, {points(check.points)} points: {check.message or 'no message'}"
 
 

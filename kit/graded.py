@@ -5,6 +5,7 @@ import dataclasses
 import json
 import math
 import pathlib
+import re
 
 from .grading.runner import COMPLETED
 
@@ -13,6 +14,8 @@ POINTS_ROW = "points-per-question"  # the labels and column names of Otter's fin
 RESULTS_JSON = "results.json"
 SETTINGS_JSON = "grading_settings.json"  # beside final_grades.csv: the limits and the sandbox level used
 MESSAGE_CHARACTERS = 500  # a longer failure message is cut: the report lists every distinct one
+# Terminal colour codes (an error from TensorFlow carries some) and other control characters, but for whitespace
+CONTROL = re.compile(r"\x1b\[[0-9;]*[A-Za-z]|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -191,8 +194,8 @@ def read_check(number, record):
 
 
 def one_line(message):
-    """The message as one line of at most MESSAGE_CHARACTERS; None when there is none."""
-    text = " ".join((message or "").split())
+    """The message as one line of at most MESSAGE_CHARACTERS, without terminal colour codes; None when empty."""
+    text = " ".join(CONTROL.sub("", message or "").split())
     if len(text) > MESSAGE_CHARACTERS:
         text = text[:MESSAGE_CHARACTERS - 1] + "…"
     return text or None

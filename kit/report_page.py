@@ -126,8 +126,9 @@ def checks_section(batch):
 
 
 def check_label(question, name, hidden):
-    return join(element("code", f"{question} · {name}"), " ", element("span", "hidden" if hidden else "public",
-                                                                       class_="tag"))
+    """The check's name, after its question's unless it already starts with it (Otter's "q - 1")."""
+    label = name if name.startswith(question) else f"{question} · {name}"
+    return join(element("code", label), " ", element("span", "hidden" if hidden else "public", class_="tag"))
 
 
 def message_list(messages):

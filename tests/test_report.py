@@ -195,6 +195,13 @@ def test_a_hostile_message_is_shown_as_text(out):
         assert "ValueError: &lt;script&gt;alert(1)&lt;/script&gt;" in text, path.name
 
 
+def test_a_message_becomes_one_plain_line():
+    message = "InvalidArgumentError: \x1b[1mDimensions must be equal\x1b[0m,\n  but are 28 and 784" + "!" * 600
+    line = graded.one_line(message)
+    assert line.startswith("InvalidArgumentError: Dimensions must be equal, but are 28 and 784!")
+    assert len(line) == graded.MESSAGE_CHARACTERS and line.endswith("…")
+
+
 def test_gradebook_is_canvas_import_layout(out):
     assert (out / report.GRADEBOOK_CSV).read_text() == (FIXTURE / "grades_lms.csv").read_text()
 
