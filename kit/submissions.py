@@ -22,6 +22,9 @@ CATALOGUE = ROOT / "tests" / "submissions"  # one folder of case files per assig
 #   extra_files  {path: text} written into that zip beside the notebook (files grading must ignore)
 #   expected     points per question that differ from the base's (full marks for a solution
 #                base, none for a student base), and optionally "status"
+#   public       what grader.check shows per question, where it differs from the base's (every
+#                public test passes on a solution base, some fail on a student base): "pass",
+#                "fail", or a text that one failing public test's message must contain
 #   timeout      seconds to grade it under, in the catalogue test (default: that test's own)
 #   demo         true to include the case in `make demo`
 
@@ -69,6 +72,12 @@ def find_code_cell(notebook, text):
         if cell.cell_type == "code" and text in cell.source:
             return cell
     raise LookupError(f"no code cell contains {text!r}")
+
+
+def expected_public_checks(case, questions):
+    """{question: "pass" | "fail" | text of a failure message} that grader.check should show."""
+    default = "pass" if case.get("base", "solution") == "solution" else "fail"
+    return {question: case.get("public", {}).get(question, default) for question in questions}
 
 
 def expected_scores(case, points):

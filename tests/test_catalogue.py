@@ -1,5 +1,8 @@
-"""Every catalogue submission earns exactly its expected points per question through make grade, and no
-grading output (results.json, grading.log) holds a line of a hidden test."""
+"""Every catalogue submission earns exactly its expected points per question through make grade, its
+public checks say what the case expects, and no grading output (results.json, grading.log) holds a
+line of a hidden test."""
+
+import json
 
 import pytest
 
@@ -16,20 +19,21 @@ def graded(request, tmp_path_factory):
     """Grade an assignment's whole catalogue once; cases with a timeout of their own form their own batch."""
     assignment = request.param
     cases = submissions.load_cases(submissions.CATALOGUE / assignment)
-    rows, outputs = {}, []
+    rows, results, outputs = {}, {}, []
     for timeout in sorted({case.get("timeout", GRADING_TIMEOUT) for case in cases.values()}):
         batch = {name: case for name, case in cases.items() if case.get("timeout", GRADING_TIMEOUT) == timeout}
         folder = tmp_path_factory.mktemp(f"{assignment}-{timeout}")
         submissions.main(assignment=assignment, cases=batch, out=folder / "in")
         table = grade.main(assignment=assignment, submissions=folder / "in", out=folder / "out", timeout=timeout)
         rows.update(table.set_index("file").to_dict(orient="index"))
+        results.update({path.parent.name: json.loads(path.read_text()) for path in (folder / "out").glob("results/*/results.json")})
         outputs += [path for path in (folder / "out").rglob("*") if path.is_file()]
-    return assignment, cases, rows, outputs
+    return assignment, cases, rows, results, outputs
 
 
 @pytest.mark.slow
 def test_each_case_earns_its_expected_points(graded):
-    assignment, cases, rows, _ = graded
+    assignment, cases, rows, _, _ = graded
     possible = grade.points_per_question(Layout().autograder_zip(assignment))
     wrong = {}
     for name, case in cases.items():
@@ -43,8 +47,44 @@ def test_each_case_earns_its_expected_points(graded):
 
 
 @pytest.mark.slow
+def test_each_case_gets_its_expected_public_checks(graded):
+    """The public tests are judged in the same run as the hidden ones (results.json's test_cases), so
+    what grader.check shows a student is asserted for every case that completes."""
+    assignment, cases, rows, results, _ = graded
+    questions = list(grade.points_per_question(Layout().autograder_zip(assignment)))
+    wrong = {}
+    for name, case in cases.items():
+        file_name = case.get("file", f"{name}.ipynb")
+        if not rows[file_name]["grading_status"].startswith(grade.COMPLETED):
+            continue
+        shown = public_failures(results[file_name])
+        for question, expected in submissions.expected_public_checks(case, questions).items():
+            failures = shown.get(question, [])
+            if not public_check_agrees(expected, failures):
+                wrong[f"{name}: {question}"] = {"expected": expected, "failures": failures}
+    assert not wrong, wrong
+
+
+def public_failures(result):
+    """{question: messages of its failing public test cases}, from a results.json dict."""
+    failures = {}
+    for record in result["extra_data"]["test_cases"]:
+        if not record["hidden"] and not record["passed"]:
+            failures.setdefault(record["question"], []).append(record["message"])
+    return failures
+
+
+def public_check_agrees(expected, failures):
+    if expected == "pass":
+        return not failures
+    if expected == "fail":
+        return bool(failures)
+    return any(expected in message for message in failures)
+
+
+@pytest.mark.slow
 def test_no_hidden_test_line_in_any_output(graded):
-    assignment, _, _, outputs = graded
+    assignment, _, _, _, outputs = graded
     hidden = hidden_test_lines(assignment)
     assert hidden and outputs
     for path in outputs:

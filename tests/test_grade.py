@@ -10,7 +10,7 @@ LAYOUT = Layout()
 
 def test_points_per_question_come_from_the_autograder_zip():
     points = grade.points_per_question(LAYOUT.autograder_zip("sequential_mnist"))
-    assert points == {"build_model": 3, "prepare_data": 2, "return_sequences": 2, "train_model": 3}
+    assert points == {"build_model": 3, "prepare_data": 2, "return_sequences": 2, "sequence_views": 2, "train_model": 3}
 
 
 def test_table_has_otter_columns_and_a_points_row():

@@ -73,9 +73,13 @@ def points_per_question(source):
     return {test_file.name: test_file.possible for test_file in sorted(test_files(source), key=lambda f: f.name)}
 
 
-def run_tests(source, decoder):
-    """Run every tests/*.py of the autograder in `source`; returns Otter's GradingResults."""
-    environment = Environment(decoder, {"references": load_references(source)})
+def run_tests(source, decoder, measurements):
+    """Run every tests/*.py of the autograder in `source`; returns Otter's GradingResults.
+
+    Tests that take a `measurements` argument record figures in that dict (the trained model's test
+    accuracy, say), so that reports can show them as data.
+    """
+    environment = Environment(decoder, {"references": load_references(source), "measurements": measurements})
     files = test_files(source)
     with contextlib.chdir(pathlib.Path(source) / "files"):  # tests read data/ as the notebook does: the autograder's copy
         for test_file in files:
@@ -83,6 +87,19 @@ def run_tests(source, decoder):
             if test_file.score > test_file.possible:  # cannot happen with Otter's scoring; the cap holds anyway
                 test_file.update_score(test_file.possible)
     return GradingResults(files)
+
+
+def test_case_records(results):
+    """One plain record per test case: its question, name, visibility, points, outcome and message."""
+    return [{"question": test_file.name, "name": check_name(result.test_case), "hidden": bool(result.test_case.hidden),
+             "points": result.test_case.points, "passed": bool(result.passed),
+             "message": None if result.passed else result.message.partition("\n")[2]}
+            for test_file in results.results.values() for result in test_file.test_case_results]
+
+
+def check_name(test_case):
+    """The test function's name ("test_loss_for_one_hot_labels"), which says more than Otter's "build_model - 3"."""
+    return getattr(getattr(test_case.body, "test_func", None), "__name__", test_case.name)
 
 
 def gradescope_results(results, source):

@@ -55,14 +55,14 @@ def grade(*, upload, source, timeout=None, limits=None, hidden=()):
     config = json.loads((source / "otter_config.json").read_text())
     started = time.monotonic()
     deadline = started + (timeout or 24 * 3600)
-    phases, log, usage = {}, [], {}
+    phases, log, usage, measurements = {}, [], {}, {}
     limits = limits or sandbox.Limits()
     box = sandbox.Sandbox(limits, hidden=[*hidden, KIT_ROOT, pathlib.Path(upload).parent, source])
     try:
         with box:
             log.append(f"isolation: {box.level}")
             try:
-                results = grade_in(box, upload, source, config, deadline, phases, log)
+                results = grade_in(box, upload, source, config, deadline, phases, log, measurements)
             finally:
                 peak = box.peak_memory()
                 usage = {"peak_memory_mb": round(peak / 2**20)} if peak else {}
@@ -83,12 +83,14 @@ def grade(*, upload, source, timeout=None, limits=None, hidden=()):
     phases["total"] = time.monotonic() - started
     report = failed_report(source, status) if results is None else judge.gradescope_results(results, source)
     report["extra_data"] = {"status": status, "isolation": box.level, **usage,
-                            "phases": {name: round(seconds, 3) for name, seconds in phases.items()}}
+                            "phases": {name: round(seconds, 3) for name, seconds in phases.items()},
+                            "test_cases": [] if results is None else judge.test_case_records(results),
+                            "measurements": measurements}
     print("\n".join([f"grading status: {status}", *log]), flush=True)  # the grading log, for instructors only
     return report
 
 
-def grade_in(box, upload, source, config, deadline, phases, log):
+def grade_in(box, upload, source, config, deadline, phases, log, measurements):
     """Run the notebook in a kernel inside box, then the tests in this process; Otter's GradingResults."""
     notebook = read_notebook(upload, config["assignment_name"])
     prepare_workspace(box, source, notebook, config["assignment_name"])
@@ -100,7 +102,7 @@ def grade_in(box, upload, source, config, deadline, phases, log):
         outbox = box.workspace / ".judge"
         outbox.mkdir()
         exchange = Exchange(kernel, outbox, CALL_SECONDS)
-        return timed(phases, "judge", lambda: judge.run_tests(source, Decoder(exchange)))
+        return timed(phases, "judge", lambda: judge.run_tests(source, Decoder(exchange), measurements))
     finally:
         kernel.close()
 
