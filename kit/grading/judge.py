@@ -73,13 +73,15 @@ def points_per_question(source):
     return {test_file.name: test_file.possible for test_file in sorted(test_files(source), key=lambda f: f.name)}
 
 
-def run_tests(source, decoder, measurements):
+def run_tests(source, decoder, measurements, cells):
     """Run every tests/*.py of the autograder in `source`; returns Otter's GradingResults.
 
     Tests that take a `measurements` argument record figures in that dict (the trained model's test
-    accuracy, say), so that reports can show them as data.
+    accuracy, say), so that reports can show them as data. A test's `In`, the cells run (IPython's
+    name for them), is the list the runner sent, not the kernel's, which student code can rewrite.
     """
-    environment = Environment(decoder, {"references": load_references(source), "measurements": measurements})
+    environment = Environment(decoder, {"references": load_references(source), "measurements": measurements,
+                                        "In": list(cells)})
     files = test_files(source)
     with contextlib.chdir(pathlib.Path(source) / "files"):  # tests read data/ as the notebook does: the autograder's copy
         for test_file in files:

@@ -97,12 +97,13 @@ def grade_in(box, upload, source, config, deadline, phases, log, measurements):
     kernel = timed(phases, "kernel start", lambda: Kernel(box, kernel_environment(box.workspace)))
     try:
         timed(phases, "prelude", lambda: kernel.run(PRELUDE, deadline))
-        run_notebook(kernel, notebook_cells(notebook, config), deadline, phases, log)
+        cells = notebook_cells(notebook, config)
+        run_notebook(kernel, cells, deadline, phases, log)
         timed(phases, "probe", lambda: kernel.run(probe_loader(), deadline, store_history=False))
         outbox = box.workspace / ".judge"
         outbox.mkdir()
         exchange = Exchange(kernel, outbox, CALL_SECONDS)
-        return timed(phases, "judge", lambda: judge.run_tests(source, Decoder(exchange), measurements))
+        return timed(phases, "judge", lambda: judge.run_tests(source, Decoder(exchange), measurements, cells))
     finally:
         kernel.close()
 
