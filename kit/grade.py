@@ -5,6 +5,7 @@ import pathlib
 import subprocess
 import sys
 import tempfile
+import unicodedata
 import zipfile
 
 import json
@@ -20,6 +21,7 @@ from .grading.runner import COMPLETED
 from .layout import ROOT, Layout
 
 SUBMISSION_SUFFIXES = (".ipynb", ".zip")
+HIDDEN_CHARACTERS = {"Cc", "Cf", "Zl", "Zp"}  # Unicode's control, format and line/paragraph separators
 BACKSTOP_SECONDS = 60  # the worker enforces TIMEOUT itself; this kills a worker that cannot
 DEFAULT_TIMEOUT = 600
 # The memory cap per submission when MEMORY is not given: the peak `make preflight` measured for
@@ -48,11 +50,12 @@ def main(*, assignment, submissions, out, timeout=DEFAULT_TIMEOUT, memory=None, 
     points = points_per_question(autograder)
     limits = {"timeout": timeout, "memory": memory or DEFAULT_MEMORY.get(assignment), "cpus": cpus}
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        futures = [pool.submit(grade_one, path, autograder, out / "results" / path.name, limits, out) for path in paths]
+        futures = [pool.submit(grade_one, path, autograder, out / "results" / visible_name(path.name), limits, out)
+                   for path in paths]
         for _ in tqdm(concurrent.futures.as_completed(futures), total=len(futures), desc=f"grading {assignment}",
                       unit="submission", file=sys.stderr):
             pass
-    outcomes = [(path.name, outcome(future)) for path, future in zip(paths, futures)]
+    outcomes = [(visible_name(path.name), outcome(future)) for path, future in zip(paths, futures)]
     table = grades_table(points, outcomes)
     table.to_csv(out / FINAL_GRADES_CSV, index=False)
     levels = sorted({result["extra_data"]["isolation"] for _, result in outcomes if isinstance(result, dict)})
@@ -78,6 +81,14 @@ def outcome(future):
         return future.result()
     except Exception as error:
         return f"Grading failed: {type(error).__name__}: {error}"
+
+
+def visible_name(name):
+    """A file name as its row, results folder, feedback and report show it: control, format and
+    line-breaking characters written out as [U+000D], so that no name can end a CSV line, pass for
+    another student's name (a carriage return before "honest.ipynb") or turn the text around it (U+202E)."""
+    return "".join(f"[U+{ord(character):04X}]" if unicodedata.category(character) in HIDDEN_CHARACTERS else character
+                   for character in name)
 
 
 def submission_paths(folder):

@@ -28,7 +28,7 @@ def student_rule(pattern=None):
     """The compiled pattern (default: Canvas's download names); a clear ValueError when it cannot serve."""
     source = DEFAULT_STUDENT_PATTERN if pattern is None else pattern
     try:
-        rule = re.compile(source)
+        rule = re.compile(source, re.ASCII)  # \d is 0-9 only: an ID of other digits is not an ID
     except re.error as error:
         raise ValueError(f"student pattern {source!r} is not a regular expression: {error}") from None
     if not set(ID_COLUMNS) & set(rule.groupindex):

@@ -1,8 +1,10 @@
 """make grade: Otter's final_grades.csv layout, points from the autograder, a row for every file."""
 
+import zipfile
+
 import pytest
 
-from kit import grade
+from kit import graded, grade
 from kit.layout import Layout
 
 LAYOUT = Layout()
@@ -55,3 +57,21 @@ def test_unreadable_uploads_keep_their_rows(tmp_path):
     assert rows.loc["not_a_zip.zip", "grading_status"].startswith("Grading failed: BadZipFile")
     assert (rows.loc[["empty.ipynb", "not_a_zip.zip"], "total_points_earned"] == 0).all()
     assert (tmp_path / "out" / "results" / "empty.ipynb" / "results.json").is_file()
+
+
+def test_a_name_cannot_pass_for_another(tmp_path):
+    """A carriage return in a file name once ended its CSV line, so the row read back as the next
+    student's: it took that student's results and feedback. Hidden characters are now written out."""
+    submissions = tmp_path / "in"
+    submissions.mkdir()
+    (submissions / "honest.zip").write_text("plain text")
+    with zipfile.ZipFile(submissions / "\rhonest.zip", "w"):
+        pass  # an empty zip: a different failure from the victim's
+    out = tmp_path / "out"
+    grade.main(assignment="lstm_parameters", submissions=submissions, out=out, timeout=120)
+    batch = graded.read(out)  # final_grades.csv read back as the report reads it
+    statuses = {submission.file: submission.status for submission in batch.submissions}
+    assert set(statuses) == {"honest.zip", "[U+000D]honest.zip"}
+    assert statuses["honest.zip"].startswith("Grading failed: BadZipFile")
+    assert not statuses["[U+000D]honest.zip"].startswith("Grading failed: BadZipFile")
+    assert {path.name for path in (out / "feedback").glob("*.md")} == {"honest.zip.md", "[U+000D]honest.zip.md"}

@@ -213,6 +213,7 @@ def test_gradebook_is_canvas_import_layout(out):
     ("jsmith_sequential_mnist_2026_11_29T11_12_13_456789.zip", None, {"Student": "jsmith_sequential_mnist"}),
     ("late_notebook.ipynb", None, {"Student": "late_notebook"}),
     ("=HYPERLINK(1).ipynb", None, {"Student": "'=HYPERLINK(1)"}),
+    ("eve_\u0661\u0662\u0663_4_sequential_mnist.zip", None, {"Student": "eve_\u0661\u0662\u0663_4_sequential_mnist"}),  # not an ID
     ("jsmith_sequential_mnist_2026_11_29T11_12_13_456789.zip", r"^(?P<sis_login_id>[a-z]+)_",
      {"Student": "jsmith_sequential_mnist", "SIS Login ID": "jsmith"}),
 ])
