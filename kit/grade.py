@@ -49,13 +49,14 @@ def main(*, assignment, submissions, out, timeout=DEFAULT_TIMEOUT, memory=None, 
     out.mkdir(parents=True, exist_ok=True)
     points = points_per_question(autograder)
     limits = {"timeout": timeout, "memory": memory or DEFAULT_MEMORY.get(assignment), "cpus": cpus}
+    names = [visible_name(path.name) for path in paths]
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        futures = [pool.submit(grade_one, path, autograder, out / "results" / visible_name(path.name), limits, out)
-                   for path in paths]
+        futures = [pool.submit(grade_one, path, autograder, out / "results" / name, limits, out)
+                   for path, name in zip(paths, names)]
         for _ in tqdm(concurrent.futures.as_completed(futures), total=len(futures), desc=f"grading {assignment}",
                       unit="submission", file=sys.stderr):
             pass
-    outcomes = [(visible_name(path.name), outcome(future)) for path, future in zip(paths, futures)]
+    outcomes = [(name, outcome(future)) for name, future in zip(names, futures)]
     table = grades_table(points, outcomes)
     table.to_csv(out / FINAL_GRADES_CSV, index=False)
     levels = sorted({result["extra_data"]["isolation"] for _, result in outcomes if isinstance(result, dict)})
