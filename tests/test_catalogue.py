@@ -2,11 +2,9 @@
 public checks say what the case expects, and no grading output (results.json, grading.log) holds a
 line of a hidden test."""
 
-import json
-
 import pytest
 
-from kit import grade, submissions
+from kit import grade, graded as graded_folder, submissions
 from kit.layout import Layout
 from tests.test_build import hidden_test_lines
 
@@ -19,16 +17,16 @@ def graded(request, tmp_path_factory):
     """Grade an assignment's whole catalogue once; cases with a timeout of their own form their own batch."""
     assignment = request.param
     cases = submissions.load_cases(submissions.CATALOGUE / assignment)
-    rows, results, outputs = {}, {}, []
+    rows, checks, outputs = {}, {}, []
     for timeout in sorted({case.get("timeout", GRADING_TIMEOUT) for case in cases.values()}):
         batch = {name: case for name, case in cases.items() if case.get("timeout", GRADING_TIMEOUT) == timeout}
         folder = tmp_path_factory.mktemp(f"{assignment}-{timeout}")
         submissions.main(assignment=assignment, cases=batch, out=folder / "in")
         table = grade.main(assignment=assignment, submissions=folder / "in", out=folder / "out", timeout=timeout)
         rows.update(table.set_index("file").to_dict(orient="index"))
-        results.update({path.parent.name: json.loads(path.read_text()) for path in (folder / "out").glob("results/*/results.json")})
+        checks.update({row.file: row.checks for row in graded_folder.read(folder / "out").submissions})
         outputs += [path for path in (folder / "out").rglob("*") if path.is_file()]
-    return assignment, cases, rows, results, outputs
+    return assignment, cases, rows, checks, outputs
 
 
 @pytest.mark.slow
@@ -48,16 +46,18 @@ def test_each_case_earns_its_expected_points(graded):
 
 @pytest.mark.slow
 def test_each_case_gets_its_expected_public_checks(graded):
-    """The public tests are judged in the same run as the hidden ones (results.json's test_cases), so
-    what grader.check shows a student is asserted for every case that completes."""
-    assignment, cases, rows, results, _ = graded
+    """The public tests are judged in the same run as the hidden ones (results.json's test_cases, read
+    as the report reads them), so what grader.check shows a student is asserted for every case that
+    completes."""
+    assignment, cases, rows, checks, _ = graded
     questions = list(grade.points_per_question(Layout().autograder_zip(assignment)))
     wrong = {}
     for name, case in cases.items():
         file_name = case.get("file", f"{name}.ipynb")
         if not rows[file_name]["grading_status"].startswith(grade.COMPLETED):
             continue
-        shown = public_failures(results[file_name])
+        assert checks[file_name] is not None, f"{name}: its results record no test cases"
+        shown = public_failures(checks[file_name])
         for question, expected in submissions.expected_public_checks(case, questions).items():
             failures = shown.get(question, [])
             if not public_check_agrees(expected, failures):
@@ -65,12 +65,12 @@ def test_each_case_gets_its_expected_public_checks(graded):
     assert not wrong, wrong
 
 
-def public_failures(result):
-    """{question: messages of its failing public test cases}, from a results.json dict."""
+def public_failures(checks):
+    """{question: messages of its failing public test cases}."""
     failures = {}
-    for record in result["extra_data"]["test_cases"]:
-        if not record["hidden"] and not record["passed"]:
-            failures.setdefault(record["question"], []).append(record["message"])
+    for check in checks:
+        if not check.hidden and not check.passed:
+            failures.setdefault(check.question, []).append(check.message)
     return failures
 
 
