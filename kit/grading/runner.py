@@ -23,7 +23,7 @@ from otter.execute.preprocessor import GradingPreprocessor
 
 from . import judge, probe, sandbox
 from .exchange import Exchange
-from .kernel import DeadKernelError, Kernel, KernelTimeout
+from .kernel import DeadKernelError, KernelTimeout, start_kernel
 from .standins import Decoder
 from .submission import SubmissionError, read_notebook
 
@@ -94,7 +94,7 @@ def grade_in(box, upload, source, config, deadline, phases, log, measurements):
     """Run the notebook in a kernel inside box, then the tests in this process; Otter's GradingResults."""
     notebook = read_notebook(upload, config["assignment_name"])
     prepare_workspace(box, source, notebook, config["assignment_name"])
-    kernel = timed(phases, "kernel start", lambda: Kernel(box, kernel_environment(box.workspace)))
+    kernel = timed(phases, "kernel start", lambda: start_kernel(box, kernel_environment(box.workspace), deadline))
     try:
         timed(phases, "prelude", lambda: kernel.run(PRELUDE, deadline))
         cells = notebook_cells(notebook, config)

@@ -210,10 +210,16 @@ class Sandbox:
         group = self.cgroups.get("memory")
         return bool(group) and oom_kills(group) > 0
 
-    def __exit__(self, *exc):
+    def stop_kernel(self):
+        """End the kernel and everything it started: the PID namespace goes with its first process."""
         if self.process is not None and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGKILL)  # the PID namespace goes with its first process
+            os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait()
+        if self.root and not self.namespaces:
+            sweep_user(self.uid)
+
+    def __exit__(self, *exc):
+        self.stop_kernel()
         if self.root:
             self.remove_leftovers()
             self.lock.close()
