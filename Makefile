@@ -22,10 +22,10 @@ build: $(INSTALLED)
 
 grade: $(INSTALLED)
 	@test -n "$(ASSIGNMENT)" -a -n "$(SUBMISSIONS)" -a -n "$(OUT)" || \
-		{ echo "usage: make grade ASSIGNMENT=<name> SUBMISSIONS=<dir> OUT=<dir> [TIMEOUT=<s>] [MEMORY=<size>] [CPUS=<n>] [JOBS=<n>] [STUDENT_PATTERN=<regex>]"; exit 2; }
+		{ echo "usage: make grade ASSIGNMENT=<name> SUBMISSIONS=<dir> OUT=<dir> [TIMEOUT=<s>] [MEMORY=<size>] [CPUS=<n>] [JOBS=<n>] [SANDBOX=weak] [STUDENT_PATTERN=<regex>]"; exit 2; }
 	$(BIN)/python -m kit grade --assignment $(ASSIGNMENT) --submissions $(SUBMISSIONS) --out $(OUT) \
 		--jobs $(JOBS) $(if $(TIMEOUT),--timeout $(TIMEOUT)) $(if $(MEMORY),--memory $(MEMORY)) $(if $(CPUS),--cpus $(CPUS)) \
-		$(STUDENT_PATTERN_OPTION)
+		$(if $(SANDBOX),--sandbox $(SANDBOX)) $(STUDENT_PATTERN_OPTION)
 
 report: $(INSTALLED)
 	@test -n "$(OUT)" || { echo "usage: make report OUT=<dir> [STUDENT_PATTERN=<regex>]"; exit 2; }

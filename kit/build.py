@@ -12,6 +12,7 @@ import zipfile
 
 import nbformat
 
+from .grading import gradescope, runner, status
 from .layout import Layout, assignment_config
 
 # Zip entries get this timestamp so that an unchanged source rebuilds to identical bytes.
@@ -105,16 +106,18 @@ def compute_references(layout, name):
 def publish_autograder(dist_dir, autograder_dir, name, references):
     """Keep only what instructors use: the zip under a stable name and the solution notebook.
 
-    Otter's zip gains the kit's sealed runner (kit/grading/), its entry point run_otter.py, and
-    the references the judge compares answers with.
+    Otter's zip gains the kit's sealed runner (kit/grading/), its entry point run_otter.py, the
+    references the judge compares answers with, and the grading's budget (kit_grading.json).
     """
     shutil.rmtree(autograder_dir, ignore_errors=True)
     autograder_dir.mkdir(parents=True)
     (otter_zip,) = dist_dir.glob(f"{name}-autograder_*.zip")
     runner_files = {f"kit/{path.relative_to(KIT)}": path.read_bytes()
                     for path in [KIT / "__init__.py", *sorted((KIT / "grading").glob("*.py"))]}
+    settings = json.dumps({"timeout": runner.DEFAULT_TIMEOUT}) + "\n"
     write_reproducible_zip(otter_zip, autograder_dir / "autograder.zip",
-                           {**runner_files, "run_otter.py": RUN_OTTER.encode(), "references.json": references.encode()})
+                           {**runner_files, "run_otter.py": RUN_OTTER.encode(), "references.json": references.encode(),
+                            gradescope.SETTINGS_FILE: settings.encode()})
     shutil.copy(dist_dir / f"{name}.ipynb", autograder_dir)
     give_stable_cell_ids(autograder_dir / f"{name}.ipynb")
 
@@ -128,7 +131,7 @@ def require_full_marks(layout, name):
                                    out=scratch)
     lost = {test["name"]: test.get("output", "") for test in report["tests"]
             if "max_score" in test and test["score"] < test["max_score"]}
-    if lost or report["extra_data"]["status"] != "Completed":
+    if lost or not isinstance(status.from_json(report["extra_data"]["outcome"]), status.Completed):
         raise RuntimeError(f"the solution of {name} does not score full marks: {report['extra_data']['status']} {lost}")
 
 

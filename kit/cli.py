@@ -7,6 +7,10 @@ import sys
 from . import build, demo, grade, preflight, report
 
 
+USAGE_EXIT = 2  # nothing was done: the command or the machine does not allow it
+NOT_GRADED_EXIT = 3  # the batch ran, but some rows are not grades
+
+
 def parse_arguments(argv=None):
     parser = argparse.ArgumentParser(prog="python -m kit", description="Build and grade the RNN course kit.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -21,6 +25,9 @@ def parse_arguments(argv=None):
                               help="memory cap per submission, e.g. 1.5G (default: the assignment's measured need)")
     grade_parser.add_argument("--cpus", type=float, default=None, help="CPUs per submission, e.g. 0.5")
     grade_parser.add_argument("--jobs", type=int, default=2, help="submissions graded at once")
+    grade_parser.add_argument("--sandbox", default=grade.STRICT, choices=[grade.STRICT, grade.WEAK],
+                              help="weak: grade even where kernels cannot get mount and PID namespaces (the "
+                                   "report says so); by default grading is refused there")
     add_student_pattern(grade_parser)
     report_parser = commands.add_parser("report", help="rebuild report.html, feedback/ and grades_lms.csv of a "
                                                        "graded folder, without grading")
@@ -47,6 +54,9 @@ def run(argv=None):
         dispatch(arguments)
     except (ValueError, FileNotFoundError, NotADirectoryError) as error:  # a user's mistake: no traceback
         sys.exit(f"error: {error}")
+    except grade.SandboxRefused as error:
+        print(f"error: {error}", file=sys.stderr)
+        sys.exit(USAGE_EXIT)
 
 
 def dispatch(arguments):
@@ -55,9 +65,15 @@ def dispatch(arguments):
     elif arguments.command == "grade":
         table = grade.main(assignment=arguments.assignment, submissions=arguments.submissions, out=arguments.out,
                            timeout=arguments.timeout, memory=arguments.memory, cpus=arguments.cpus,
-                           jobs=arguments.jobs, student_pattern=arguments.student_pattern)
+                           jobs=arguments.jobs, student_pattern=arguments.student_pattern, sandbox=arguments.sandbox)
         print(table.to_string(index=False))
         print(f"report: {pathlib.Path(arguments.out) / report.REPORT_HTML}")
+        not_graded = table["total_points_earned"].isna().sum()
+        if not_graded:
+            print(f"error: {not_graded} submission(s) could not be graded (the grader failed, not the student; "
+                  "their points are left blank): see the top of the report, then run make grade again",
+                  file=sys.stderr)
+            sys.exit(NOT_GRADED_EXIT)
     elif arguments.command == "report":
         for path in report.main(out=arguments.out, student_pattern=arguments.student_pattern):
             print(path)

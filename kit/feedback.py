@@ -33,7 +33,10 @@ def questions(batch, submission):
 def notes(batch, submission):
     """Sentences about the whole submission: a grading that did not finish, the model's accuracy, missing detail."""
     sentences = []
-    if submission.outcome != "completed":
+    if not submission.graded:
+        sentences.append(f"Your submission has not been graded yet: the grader failed, not your work "
+                         f"({submission.status}). It will be graded again; no points were given or taken.")
+    elif submission.outcome != "completed":
         sentences.append(f"Grading status: {submission.status}. Questions that could not be graded score 0; "
                          "ask your instructor if this looks wrong.")
     if submission.accuracy is not None:

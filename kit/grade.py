@@ -1,14 +1,15 @@
 """Grade a folder of submissions without Docker: the sealed runner per submission, in parallel, with timeouts."""
 
 import concurrent.futures
+import functools
+import json
 import pathlib
+import shutil
 import subprocess
 import sys
 import tempfile
 import unicodedata
 import zipfile
-
-import json
 
 import pandas as pd
 import psutil
@@ -16,28 +17,45 @@ from tqdm import tqdm
 
 from . import gradebook, report
 from .graded import FINAL_GRADES_CSV, POINTS_ROW, RESULTS_JSON, SETTINGS_JSON
-from .grading import judge
-from .grading.runner import COMPLETED
+from .grading import judge, runner, status
+from .grading.sandbox import namespaces_work
 from .layout import ROOT, Layout
 
 SUBMISSION_SUFFIXES = (".ipynb", ".zip")
 HIDDEN_CHARACTERS = {"Cc", "Cf", "Zl", "Zp"}  # Unicode's control, format and line/paragraph separators
 BACKSTOP_SECONDS = 60  # the worker enforces TIMEOUT itself; this kills a worker that cannot
-DEFAULT_TIMEOUT = 600
+GRADER_ATTEMPTS = 3  # a grading the grader failed (status.NotGraded) is tried this many times in all
+DEFAULT_TIMEOUT = runner.DEFAULT_TIMEOUT
+STRICT, WEAK = "strict", "weak"  # SANDBOX: refuse a weak sandbox (the default), or grade in one and say so
+WEAK_SANDBOX_MESSAGE = (
+    "refusing to grade: kernels would run here without mount and PID namespaces (as root without "
+    "CAP_SYS_ADMIN, inside a Docker container say, or without root where unprivileged user namespaces are "
+    "off), so a notebook could read the hidden tests, the solutions and other students' submissions. Grade "
+    "on a machine that allows namespaces, or set SANDBOX=weak to grade anyway: the report and "
+    "grading_settings.json will then say that the sandbox was weak.")
 # The memory cap per submission when MEMORY is not given: the peak `make preflight` measured for
 # the solution and the lesson-style float64 variant, with room to spare (see the README).
 DEFAULT_MEMORY = {"sequential_mnist": "2G", "lstm_parameters": "1G"}
 
 
+class SandboxRefused(RuntimeError):
+    """Kernels would run without mount and PID namespaces here, and the instructor did not opt in."""
+
+
 def main(*, assignment, submissions, out, timeout=DEFAULT_TIMEOUT, memory=None, cpus=None, jobs=2, root=None,
-         student_pattern=None):
+         student_pattern=None, sandbox=STRICT):
     """Grade every .ipynb and .zip in submissions; write out/final_grades.csv and return its table.
 
     Each submission is graded by a worker process, its kernel in a sandbox (kit/grading/sandbox.py)
     limited to timeout seconds, memory ('1.5G'; default DEFAULT_MEMORY) and cpus. Then the report,
     feedback and gradebook CSV are made (kit/report.py), students read from file names by student_pattern.
+    Where the sandbox would be weak (no mount and PID namespaces) nothing is graded unless sandbox is WEAK.
     """
     gradebook.student_rule(student_pattern)  # a pattern that cannot serve fails now, not after the batch
+    if sandbox not in (STRICT, WEAK):
+        raise ValueError(f"SANDBOX={sandbox!r}: leave it unset, or set it to {WEAK!r}")
+    if sandbox != WEAK and not namespaces_work():
+        raise SandboxRefused(WEAK_SANDBOX_MESSAGE)
     layout = Layout(root)
     if assignment not in layout.assignment_names():
         raise ValueError(f"no assignment {assignment!r}: choose one of {', '.join(layout.assignment_names())}")
@@ -56,11 +74,11 @@ def main(*, assignment, submissions, out, timeout=DEFAULT_TIMEOUT, memory=None, 
         for _ in tqdm(concurrent.futures.as_completed(futures), total=len(futures), desc=f"grading {assignment}",
                       unit="submission", file=sys.stderr):
             pass
-    outcomes = [(name, outcome(future)) for name, future in zip(names, futures)]
+    outcomes = [(name, outcome(future, autograder)) for name, future in zip(names, futures)]
     table = grades_table(points, outcomes)
     table.to_csv(out / FINAL_GRADES_CSV, index=False)
-    levels = sorted({result["extra_data"]["isolation"] for _, result in outcomes if isinstance(result, dict)})
-    (out / SETTINGS_JSON).write_text(json.dumps({"assignment": assignment, **limits, "jobs": jobs,
+    levels = sorted({result["extra_data"]["isolation"] for _, result in outcomes if "isolation" in result["extra_data"]})
+    (out / SETTINGS_JSON).write_text(json.dumps({"assignment": assignment, **limits, "jobs": jobs, "sandbox": sandbox,
                                                  "isolation": levels, "kit_version": kit_version()}, indent=2))
     report.main(out=out, student_pattern=student_pattern)
     return table
@@ -76,12 +94,13 @@ def kit_version():
     return described.stdout.strip() if described.returncode == 0 and described.stdout.strip() else "unknown"
 
 
-def outcome(future):
-    """A worker's results.json dict or a status; an error in the kit itself still leaves the row."""
+def outcome(future, autograder):
+    """A submission's results.json dict; an error in the kit itself still leaves the row, not graded."""
     try:
         return future.result()
     except Exception as error:
-        return f"Grading failed: {type(error).__name__}: {error}"
+        return runner.failed_report_for(points_per_question(autograder),
+                                        status.NotGraded(f"{type(error).__name__}: {error}"))
 
 
 def visible_name(name):
@@ -98,6 +117,7 @@ def submission_paths(folder):
     return sorted(path for path in folder.iterdir() if path.is_file() and path.suffix in SUBMISSION_SUFFIXES)
 
 
+@functools.cache
 def points_per_question(autograder):
     """{question: points possible}, read from the test files inside the autograder zip."""
     with tempfile.TemporaryDirectory() as scratch, zipfile.ZipFile(autograder) as archive:
@@ -106,24 +126,56 @@ def points_per_question(autograder):
 
 
 def grade_one(submission, autograder, result_dir, limits, out):
-    """Run the worker on one submission; return its results.json dict, or a status when it left none."""
+    """Grade one submission; its results.json dict, always written to result_dir (a row whatever happened).
+
+    What the grader failed at (status.NotGraded: a kernel that never started, a worker killed from
+    outside, a fault of the kit) is tried again, up to GRADER_ATTEMPTS times in all; the student's own
+    failures are grades and are not. grading.log says what each attempt did."""
     result_dir.mkdir(parents=True, exist_ok=True)
+    log_path = result_dir / "grading.log"
+    log_path.write_text("")
+    for attempt in range(1, GRADER_ATTEMPTS + 1):
+        with open(log_path, "a") as log:
+            log.write(f"--- attempt {attempt} of {GRADER_ATTEMPTS}\n")
+        results = run_worker(submission, autograder, result_dir, limits, out, log_path)
+        outcome = status.from_json(results["extra_data"]["outcome"])
+        with open(log_path, "a") as log:
+            log.write(f"--- attempt {attempt}: {outcome.text}\n")
+        if status.is_grade(outcome):
+            break
+    runner.write_results(results, result_dir)
+    return results
+
+
+def run_worker(submission, autograder, result_dir, limits, out, log_path):
+    """One attempt: the worker process on the submission; its results.json dict, or one that says why it left none.
+
+    The worker unpacks the autograder into a scratch folder made here and removed here, so that a
+    worker killed from outside leaves no hidden tests behind."""
+    (result_dir / RESULTS_JSON).unlink(missing_ok=True)
     timeout = limits["timeout"]
     options = [f"--{name}={value}" for name, value in limits.items() if value]
+    scratch = pathlib.Path(tempfile.mkdtemp(prefix="kit-autograder-"))
     command = [sys.executable, "-m", "kit.grade_worker", str(submission.resolve()), str(autograder.resolve()),
-               str(result_dir.resolve()), *options, f"--hide={out.resolve()}"]
-    with open(result_dir / "grading.log", "w") as log:
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-                                   cwd=ROOT)
-        try:
-            process.wait(timeout=timeout + BACKSTOP_SECONDS if timeout else None)
-        except subprocess.TimeoutExpired:
-            kill_tree(process.pid)
-            return f"Timed out after {timeout:g} s"
-    results = result_dir / RESULTS_JSON
-    if not results.exists():
-        return f"Grader process died (exit code {process.returncode}); see grading.log"
-    return json.loads(results.read_text())
+               str(result_dir.resolve()), *options, f"--hide={out.resolve()}", f"--scratch={scratch}"]
+    try:
+        with open(log_path, "a") as log:
+            process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                                       cwd=ROOT)
+            try:
+                process.wait(timeout=timeout + BACKSTOP_SECONDS if timeout else None)
+            except subprocess.TimeoutExpired:
+                kill_tree(process.pid)
+                return runner.failed_report_for(points_per_question(autograder), status.TimedOut(timeout))
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    try:
+        results = json.loads((result_dir / RESULTS_JSON).read_text())
+        status.from_json(results["extra_data"]["outcome"])
+        return results
+    except (OSError, ValueError, KeyError, TypeError):
+        reason = f"the grading process ended with exit code {process.returncode} and left no results"
+        return runner.failed_report_for(points_per_question(autograder), status.NotGraded(reason))
 
 
 def kill_tree(pid):
@@ -142,24 +194,26 @@ def kill_tree(pid):
 
 
 def grades_table(points, graded):
-    """Otter's final_grades.csv layout: the points row first, then one row per submission by file name."""
+    """Otter's final_grades.csv layout: the points row first, then one row per submission by file name.
+
+    A submission that was not graded (status.NotGraded) has its points cells left empty: it has no grade."""
     questions = list(points)
     possible = sum(points.values())
     rows = [{"file": POINTS_ROW, **points, "total_points_earned": possible, "percent_correct": 1,
              "grading_status": "--"}]
-    for file_name, outcome in sorted(graded):
-        scores, status = question_scores(outcome, questions)
-        total = sum(scores.values())
-        rows.append({"file": file_name, **scores, "total_points_earned": total,
-                     "percent_correct": round(total / possible, 4) if possible else 0, "grading_status": status})
+    for file_name, results in sorted(graded):
+        outcome = status.from_json(results["extra_data"]["outcome"])
+        row = {"file": file_name, "grading_status": outcome.text}
+        if status.is_grade(outcome):
+            scores = question_scores(results, questions)
+            total = sum(scores.values())
+            row.update(scores, total_points_earned=total, percent_correct=round(total / possible, 4) if possible else 0)
+        rows.append(row)
     return pd.DataFrame(rows, columns=["file", *questions, "total_points_earned", "percent_correct", "grading_status"])
 
 
-def question_scores(outcome, questions):
-    """Scores per question (each capped at its points) and a readable status; a failure scores 0 everywhere."""
-    if isinstance(outcome, str):
-        return dict.fromkeys(questions, 0), outcome
+def question_scores(results, questions):
+    """Scores per question, each capped at its points (a failed grading has 0 everywhere)."""
     scores = {test["name"]: min(float(test["score"]), float(test["max_score"]))
-              for test in outcome["tests"] if "max_score" in test}
-    return {question: scores.get(question, 0) for question in questions}, outcome["extra_data"]["status"]
-
+              for test in results["tests"] if "max_score" in test}
+    return {question: scores.get(question, 0) for question in questions}

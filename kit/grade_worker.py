@@ -9,14 +9,16 @@ import zipfile
 from .grading import runner, sandbox
 
 
-def main(*, submission, autograder, out, timeout=None, memory=None, cpus=None, hidden=()):
+def main(*, submission, autograder, out, timeout=None, memory=None, cpus=None, hidden=(), scratch=None):
     """Write out/results.json for one submission; returns the report.
 
     memory ('1.5G', '768M') and cpus (0.5) limit the kernel where the sandbox can; hidden folders
     (the batch's output) are covered from the kernel's view, besides those the runner always hides.
+    The autograder is unpacked into scratch (an empty folder the caller removes, so that nothing
+    of it outlives a worker killed from outside), else into a temporary folder of its own.
     """
     limits = sandbox.Limits(memory_bytes=sandbox.parse_size(memory) if memory else None, cpus=cpus)
-    source = pathlib.Path(tempfile.mkdtemp(prefix="kit-autograder-"))
+    source = pathlib.Path(scratch or tempfile.mkdtemp(prefix="kit-autograder-"))
     try:
         sandbox.close_to_others(source)
         with zipfile.ZipFile(autograder) as archive:
@@ -37,6 +39,9 @@ if __name__ == "__main__":
     parser.add_argument("--memory", default=None)
     parser.add_argument("--cpus", type=float, default=None)
     parser.add_argument("--hide", action="append", default=[])
+    parser.add_argument("--scratch", default=None)
     arguments = parser.parse_args()
+    runner.limit_judge_memory()
     main(submission=arguments.submission, autograder=arguments.autograder, out=arguments.out,
-         timeout=arguments.timeout, memory=arguments.memory, cpus=arguments.cpus, hidden=arguments.hide)
+         timeout=arguments.timeout, memory=arguments.memory, cpus=arguments.cpus, hidden=arguments.hide,
+         scratch=arguments.scratch)

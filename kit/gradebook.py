@@ -61,7 +61,7 @@ def write(batch, path, rule):
     """Write the CSV; return warnings about students that more than one file claims (each file keeps its row)."""
     score_columns = [batch.assignment, *(f"{batch.assignment}: {question}" for question in batch.possible)]
     rows = [{**student_columns(submission.file, rule),
-             **dict(zip(score_columns, map(points, [submission.total, *submission.points.values()])))}
+             **dict(zip(score_columns, map(grade_cell, [submission.total, *submission.points.values()])))}
             for submission in batch.submissions]
     possible = {"Student": POINTS_POSSIBLE,
                 **dict(zip(score_columns, map(points, [batch.total_possible, *batch.possible.values()])))}
@@ -70,6 +70,12 @@ def write(batch, path, rule):
         writer.writeheader()
         writer.writerows([possible, *rows])
     return shared_students(batch, rows)
+
+
+def grade_cell(value):
+    """Points, or an empty cell for a submission that was not graded: Canvas reads a blank as "no change",
+    where a 0 would be a grade."""
+    return "" if value is None else points(value)
 
 
 def shared_students(batch, rows):

@@ -7,12 +7,14 @@ import math
 import pathlib
 import re
 
-from .grading.runner import COMPLETED
+from .grading import status
 
 FINAL_GRADES_CSV = "final_grades.csv"
 POINTS_ROW = "points-per-question"  # the labels and column names of Otter's final_grades.csv
 RESULTS_JSON = "results.json"
 SETTINGS_JSON = "grading_settings.json"  # beside final_grades.csv: the limits and the sandbox level used
+OUTCOME_OF_KIND = {status.Completed.kind: "completed", status.TimedOut.kind: "timed out",
+                   status.StudentFailure.kind: "failed", status.NotGraded.kind: "not graded"}
 MESSAGE_CHARACTERS = 500  # a longer failure message is cut: the report lists every distinct one
 # Terminal colour codes (an error from TensorFlow carries some) and other control characters, but for whitespace
 CONTROL = re.compile(r"\x1b\[[0-9;]*[A-Za-z]|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -31,10 +33,12 @@ class Check:
 
 @dataclasses.dataclass
 class Submission:
-    """One row of final_grades.csv (the record of points and status) and what its results.json adds."""
+    """One row of final_grades.csv (the record of points and status) and what its results.json adds.
+
+    A submission the grader failed at (not graded) has no points: points' values and total are None."""
     file: str
-    points: dict[str, float]
-    total: float
+    points: dict[str, float | None]
+    total: float | None
     status: str
     checks: list[Check] | None = None  # None: not recorded (an older kit) or results.json unreadable
     accuracy: float | None = None
@@ -42,12 +46,20 @@ class Submission:
     seconds: float | None = None
     peak_memory_mb: float | None = None
     problem: str | None = None  # why results.json could not be read, shown beside the row
+    kind: str | None = None  # the status's kind as results.json records it (status.py); None if it does not
+
+    @property
+    def graded(self):
+        return self.total is not None
 
     @property
     def outcome(self):
-        if self.status == COMPLETED:
-            return "completed"
-        return "timed out" if self.status.startswith("Timed out") else "failed"
+        """"completed", "timed out", "failed" or "not graded"."""
+        if not self.graded or self.kind == status.NotGraded.kind:
+            return "not graded"
+        if self.kind is not None:
+            return OUTCOME_OF_KIND[self.kind]
+        return "completed" if self.status == status.Completed().text else "failed"  # a results.json that says nothing
 
 
 @dataclasses.dataclass
@@ -62,6 +74,25 @@ class Batch:
     @property
     def total_possible(self):
         return sum(self.possible.values())
+
+    @property
+    def grades(self):
+        """The submissions that have a grade: the ones the statistics count."""
+        return [submission for submission in self.submissions if submission.graded]
+
+    @property
+    def not_graded(self):
+        return [submission for submission in self.submissions if not submission.graded]
+
+    @property
+    def isolation(self):
+        levels = self.settings.get("isolation")
+        return [str(level) for level in levels] if isinstance(levels, list) else []
+
+    @property
+    def weak_sandbox(self):
+        """Graded with SANDBOX=weak: kernels without mount and PID namespaces."""
+        return self.settings.get("sandbox") == "weak"
 
 
 class ResultsError(ValueError):
@@ -97,11 +128,17 @@ def read_final_grades(path):
     if not rows or rows[0]["file"] != POINTS_ROW:
         raise ValueError(f"{path} does not start with the {POINTS_ROW} row")
     possible = {question: cell_number(path, rows[0], question) for question in questions}
-    submissions = [Submission(file=row["file"], total=cell_number(path, row, "total_points_earned"),
-                              points={question: cell_number(path, row, question) for question in questions},
-                              status=row["grading_status"] or "")
-                   for row in rows[1:]]
-    return possible, submissions
+    return possible, [submission_of_row(path, row, questions) for row in rows[1:]]
+
+
+def submission_of_row(path, row, questions):
+    """A row's Submission; a row whose points are all empty is one the grader failed at (not graded)."""
+    columns = [*questions, "total_points_earned"]
+    if all((row.get(column) or "") == "" for column in columns):
+        return Submission(file=row["file"], total=None, points=dict.fromkeys(questions), status=row["grading_status"] or "")
+    return Submission(file=row["file"], total=cell_number(path, row, "total_points_earned"),
+                      points={question: cell_number(path, row, question) for question in questions},
+                      status=row["grading_status"] or "")
 
 
 def cell_number(path, row, column):
@@ -132,10 +169,11 @@ def add_results(submission, results_folder):
         return
     path = results_folder / submission.file / RESULTS_JSON
     if not path.is_file() and submission.outcome != "completed":
-        return  # a worker that timed out or died leaves none, and its status says so
+        return  # an older kit's worker that timed out or died left none, and its status says so
     try:
         extra = read_extra_data(path)
         submission.checks = read_checks(extra.get("test_cases"))
+        submission.kind = read_kind(extra.get("outcome"))
     except ResultsError as error:
         submission.problem = str(error)
         return
@@ -171,6 +209,16 @@ def read_extra_data(path):
     if not isinstance(extra, dict):
         raise ResultsError("results.json has no extra_data")
     return extra
+
+
+def read_kind(outcome):
+    """The status's kind results.json records; None when it predates statuses as data."""
+    if outcome is None:
+        return None
+    try:
+        return status.from_json(outcome).kind
+    except ValueError:
+        raise ResultsError("results.json: its status is malformed") from None
 
 
 def read_checks(records):

@@ -74,5 +74,5 @@ def document(title, body, css=""):
 
 
 def points(value):
-    """Points as the tables of grades show them: 2.5, 10."""
-    return f"{value:g}"
+    """Points as the tables of grades show them: 2.5, 10; a dash where there is no grade."""
+    return "–" if value is None else f"{value:g}"

@@ -19,7 +19,7 @@ import uuid
 import zipfile
 
 from . import submissions
-from .grading import sandbox
+from .grading import sandbox, status
 from .layout import Layout
 
 # (CPUs, memory) of Gradescope's autograder containers, smallest first; the first is its default.
@@ -74,12 +74,13 @@ def run_limited(autograder, upload, folder, cpus, memory):
         return {"passed": False, "result": result, "peak_mb": peak, "seconds": seconds}
     scores = [(test["score"], test["max_score"]) for test in results["tests"] if "max_score" in test]
     earned, possible = sum(score for score, _ in scores), sum(most for _, most in scores)
-    status = results.get("extra_data", {}).get("status", "")
-    passed = earned == possible and status == "Completed"
-    if killed or "MemoryError" in status:
+    outcome = status.from_json(results["extra_data"]["outcome"])
+    completed = isinstance(outcome, status.Completed)
+    passed = earned == possible and completed
+    if killed or (isinstance(outcome, status.StudentFailure) and outcome.error == "MemoryError"):
         result = "out of memory"
     else:
-        result = f"{earned:g}/{possible:g}" + ("" if status == "Completed" else f" ({status})")
+        result = f"{earned:g}/{possible:g}" + ("" if completed else f" ({outcome.text})")
     return {"passed": passed, "result": result, "peak_mb": peak, "seconds": seconds}
 
 

@@ -5,7 +5,7 @@ import dataclasses
 import math
 import statistics
 
-OUTCOMES = ("completed", "timed out", "failed")
+OUTCOMES = ("completed", "timed out", "failed", "not graded")
 ACCURACY_BIN_WIDTHS = (0.005, 0.01, 0.02, 0.05, 0.1)  # the first that keeps the histogram under MAX_BARS bars
 MAX_BARS = 30
 # Accuracies just under the threshold get bars of their own; lower ones (an untrained model's 0.1) share one.
@@ -51,8 +51,9 @@ class Bar:
 
 
 def summary(batch):
-    totals = [submission.total for submission in batch.submissions]
-    return Summary(count=len(totals), mean=statistics.fmean(totals) if totals else None,
+    """count is every submission; the figures are of the grades only (a submission the grader failed at has none)."""
+    totals = [submission.total for submission in batch.grades]
+    return Summary(count=len(batch.submissions), mean=statistics.fmean(totals) if totals else None,
                    median=statistics.median(totals) if totals else None,
                    full_marks=sum(total >= batch.total_possible for total in totals))
 
@@ -68,7 +69,7 @@ def by_outcome(batch):
 def score_bars(batch):
     """Totals as shares of the points possible, in ten bars of 10 % and one of full marks."""
     counts = collections.Counter(score_decile(submission.total, batch.total_possible)
-                                 for submission in batch.submissions)
+                                 for submission in batch.grades)
     bars = [Bar(f"{decile * 10}–{decile * 10 + 9} %", counts[decile]) for decile in range(10)]
     return bars + [Bar("100 %", counts[10], "good")]
 
@@ -81,10 +82,11 @@ def score_decile(total, possible):
 
 
 def question_shares(batch):
+    grades = batch.grades
     return [QuestionShares(question, possible,
-                           full=sum(submission.points[question] >= possible for submission in batch.submissions),
-                           partial=sum(0 < submission.points[question] < possible for submission in batch.submissions),
-                           zero=sum(submission.points[question] <= 0 < possible for submission in batch.submissions))
+                           full=sum(submission.points[question] >= possible for submission in grades),
+                           partial=sum(0 < submission.points[question] < possible for submission in grades),
+                           zero=sum(submission.points[question] <= 0 < possible for submission in grades))
             for question, possible in batch.possible.items()]
 
 

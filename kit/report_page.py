@@ -26,6 +26,7 @@ p.files { font-size: .85rem; overflow-wrap: anywhere; }
 ul.messages { margin: 0; padding-left: 1rem; }
 td.shares { width: 30%; vertical-align: middle; }
 .problem { color: var(--bad); }
+section.warning { border: 2px solid var(--bad); border-radius: .4rem; padding: 0 1rem; margin: 1rem 0; }
 details > summary { cursor: pointer; color: var(--muted); margin: .3rem 0; }
 @media print { dl.figures { grid-template-columns: repeat(4, 1fr); } dl.figures dd { font-size: 1.05rem; } }
 """
@@ -35,7 +36,8 @@ def render(batch, now=None):
     """The report page's HTML."""
     now = now or datetime.datetime.now()
     # What the teaching needs first; which submissions need a second look and how grading went after.
-    sections = [scores_section(batch), questions_section(batch), checks_section(batch)]
+    # Before all: what is not a grade, and a sandbox that did not hold students apart.
+    sections = [*warning_sections(batch), scores_section(batch), questions_section(batch), checks_section(batch)]
     if batch.assignment in MEASURED_ASSIGNMENTS or any(submission.accuracy is not None
                                                        for submission in batch.submissions):
         sections.append(accuracy_section(batch))
@@ -46,6 +48,26 @@ def render(batch, now=None):
                                f"{batch.settings.get('kit_version', 'an unknown version')}; "
                                f"report made {now:%Y-%m-%d %H:%M} from {batch.out.name}/", class_="lead"))
     return document(title, join(header, *sections), REPORT_CSS)
+
+
+def warning_sections(batch):
+    sections = []
+    if batch.not_graded:
+        rows = [(element("code", submission.file), submission.status) for submission in batch.not_graded]
+        sections.append(element("section", join(
+            element("h2", f"Not graded ({len(batch.not_graded)})"),
+            element("p", "The grader failed on these submissions (not the students): they were tried again and "
+                         "still failed, so they have no points, their cells in grades_lms.csv are blank and no "
+                         "figure below counts them. Run make grade again to grade them.", class_="problem"),
+            table(["file", "status"], rows)), class_="warning"))
+    if batch.weak_sandbox:
+        sections.append(element("section", join(
+            element("h2", "Weak sandbox"),
+            element("p", "This batch was graded with SANDBOX=weak: the kernels ran without mount and PID "
+                         "namespaces, so a notebook could read files outside its own workspace (the hidden "
+                         f"tests, other submissions). Isolation: {', '.join(batch.isolation) or 'unknown'}.",
+                    class_="problem")), class_="warning"))
+    return sections
 
 
 def section(heading, *content):
@@ -69,7 +91,7 @@ def scores_section(batch):
     items = [("submissions", summary.count, "count"),
              (f"mean, of {possible}", "–" if summary.mean is None else f"{summary.mean:.2f}", "mean"),
              (f"median, of {possible}", "–" if summary.median is None else f"{summary.median:g}", "median"),
-             ("full marks", f"{summary.full_marks} ({percent(summary.full_marks, summary.count)})", "full-marks"),
+             ("full marks", f"{summary.full_marks} ({percent(summary.full_marks, len(batch.grades))})", "full-marks"),
              *((outcome, len(outcomes[outcome]), outcome.replace(" ", "-")) for outcome in figures.OUTCOMES)]
     chart = bar_chart(figures.score_bars(batch), title="Submissions by share of the points earned",
                       x_label=f"share of the {possible} points (the green bar: full marks)")
@@ -81,7 +103,7 @@ def status_section(batch):
     completed = ", ".join(submission.file for submission in outcomes["completed"]) or "none"
     parts = [element("h3", f"Completed ({len(outcomes['completed'])})"),
              collapsed(f"their {len(outcomes['completed'])} file names", element("p", completed, class_="files"))]
-    for outcome in ("timed out", "failed"):
+    for outcome in ("timed out", "failed", "not graded"):
         parts.append(element("h3", f"{outcome.capitalize()} ({len(outcomes[outcome])})"))
         rows = [(element("code", submission.file), submission.status) for submission in outcomes[outcome]]
         parts.append(table(["file", "status"], rows) if rows else element("p", "none", class_="files"))
@@ -97,7 +119,7 @@ def status_section(batch):
 
 
 def questions_section(batch):
-    count = len(batch.submissions)
+    count = len(batch.grades)
     rows = []
     for shares in figures.question_shares(batch):
         split = [(shares.full, "full", f"full marks: {shares.full}"), (shares.partial, "partial",
@@ -199,7 +221,7 @@ def settings_section(batch, now):
     isolation = settings.get("isolation")
     items = [("assignment", batch.assignment), ("timeout", setting(settings, "timeout", " s")),
              ("memory cap", setting(settings, "memory")), ("CPUs per submission", setting(settings, "cpus")),
-             ("submissions at once", setting(settings, "jobs")),
+             ("submissions at once", setting(settings, "jobs")), ("sandbox", setting(settings, "sandbox")),
              ("isolation", ", ".join(map(str, isolation)) if isinstance(isolation, list) and isolation else "unknown"),
              ("kit version", setting(settings, "kit_version")), ("report made", f"{now:%Y-%m-%d %H:%M}")]
     problems = [element("p", problem, class_="problem") for problem in batch.problems]

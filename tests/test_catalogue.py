@@ -6,6 +6,7 @@ import pytest
 
 from kit import grade, graded as graded_folder, submissions
 from kit.layout import Layout
+from kit.grading.status import Completed
 from tests.test_build import hidden_test_lines
 
 ASSIGNMENTS = Layout().assignment_names()
@@ -38,7 +39,7 @@ def test_each_case_earns_its_expected_points(graded):
         row = rows[case.get("file", f"{name}.ipynb")]
         expected = submissions.expected_scores(case, possible)
         got = {question: row[question] for question in possible}
-        status = case.get("expected", {}).get("status", grade.COMPLETED)
+        status = case.get("expected", {}).get("status", Completed().text)
         if any(abs(got[q] - expected[q]) > 1e-6 for q in possible) or not row["grading_status"].startswith(status):
             wrong[name] = {"expected": expected, "got": got, "status": row["grading_status"]}
     assert not wrong, wrong
@@ -54,7 +55,7 @@ def test_each_case_gets_its_expected_public_checks(graded):
     wrong = {}
     for name, case in cases.items():
         file_name = case.get("file", f"{name}.ipynb")
-        if not rows[file_name]["grading_status"].startswith(grade.COMPLETED):
+        if not rows[file_name]["grading_status"].startswith(Completed().text):
             continue
         assert checks[file_name] is not None, f"{name}: its results record no test cases"
         shown = public_failures(checks[file_name])

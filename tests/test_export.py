@@ -9,6 +9,7 @@ from nbclient import NotebookClient
 
 from kit import grade
 from kit.layout import Layout
+from kit.grading.status import Completed
 
 LAYOUT = Layout()
 
@@ -30,7 +31,7 @@ def test_exported_zip_grades_like_the_notebook(name, tmp_path):
     shutil.copy(notebook_path, submissions / "notebook.ipynb")
     table = grade.main(assignment=name, submissions=submissions, out=tmp_path / "graded", timeout=600)
     rows = table.set_index("file")
-    assert (rows["grading_status"].iloc[1:] == grade.COMPLETED).all(), rows["grading_status"]
+    assert (rows["grading_status"].iloc[1:] == Completed().text).all(), rows["grading_status"]
     assert rows.loc["exported.zip"].equals(rows.loc["notebook.ipynb"])
     assert rows.loc["exported.zip", "percent_correct"] == 1
 

@@ -5,6 +5,7 @@ import zipfile
 import pytest
 
 from kit import graded, grade
+from kit.grading import runner, status
 from kit.layout import Layout
 
 LAYOUT = Layout()
@@ -17,7 +18,7 @@ def test_points_per_question_come_from_the_autograder_zip():
 
 def test_table_has_otter_columns_and_a_points_row():
     points = {"a_question": 2, "b_question": 3}
-    table = grade.grades_table(points, [("late.ipynb", "Timed out after 5 s")])
+    table = grade.grades_table(points, [("late.ipynb", runner.failed_report_for(points, status.TimedOut(5)))])
     assert list(table.columns) == ["file", "a_question", "b_question", "total_points_earned", "percent_correct",
                                    "grading_status"]
     assert table.iloc[0].to_dict() == {"file": "points-per-question", "a_question": 2, "b_question": 3,
@@ -25,6 +26,19 @@ def test_table_has_otter_columns_and_a_points_row():
     assert table.iloc[1].to_dict() == {"file": "late.ipynb", "a_question": 0, "b_question": 0,
                                        "total_points_earned": 0, "percent_correct": 0,
                                        "grading_status": "Timed out after 5 s"}
+
+
+def test_a_row_not_graded_has_no_points(tmp_path):
+    """The grader's failure is not a grade: its cells stay empty in final_grades.csv and read back as None."""
+    points = {"a_question": 2, "b_question": 3}
+    failed = runner.failed_report_for(points, status.NotGraded("the kernel did not start"))
+    table = grade.grades_table(points, [("unlucky.ipynb", failed)])
+    table.to_csv(tmp_path / graded.FINAL_GRADES_CSV, index=False)
+    line = (tmp_path / graded.FINAL_GRADES_CSV).read_text().splitlines()[2]
+    assert line == "unlucky.ipynb,,,,,not graded: the kernel did not start"
+    _, (submission,) = graded.read_final_grades(tmp_path / graded.FINAL_GRADES_CSV)
+    assert not submission.graded and submission.outcome == "not graded"
+    assert submission.points == {"a_question": None, "b_question": None}
 
 
 def test_only_notebooks_and_zips_are_submissions(tmp_path):

@@ -82,17 +82,21 @@ def grades_csv():
 
 
 def test_summary_figures_match_final_grades_csv(out):
+    """Every row is counted; the statistics are of the grades, never of a row the grader failed at (blank points)."""
     possible, rows = grades_csv()
     figures = page_of(out).figures
     assert int(figures["count"]) == len(rows) == 8
-    assert figures["mean"] == f"{rows.total_points_earned.mean():.2f}"
-    assert figures["median"] == f"{statistics.median(rows.total_points_earned):g}"
-    full = (rows.total_points_earned == possible.total_points_earned).sum()
-    assert figures["full-marks"] == f"{full} ({full / len(rows):.0%})".replace("%", " %")
+    grades = rows[rows.total_points_earned.notna()]
+    assert len(grades) == 7
+    assert figures["mean"] == f"{grades.total_points_earned.mean():.2f}"
+    assert figures["median"] == f"{statistics.median(grades.total_points_earned):g}"
+    full = (grades.total_points_earned == possible.total_points_earned).sum()
+    assert figures["full-marks"] == f"{full} ({full / len(grades):.0%})".replace("%", " %")
     statuses = rows.grading_status
     assert int(figures["completed"]) == (statuses == "Completed").sum() == 5
     assert int(figures["timed-out"]) == statuses.str.startswith("Timed out").sum() == 1
-    assert int(figures["failed"]) == len(rows) - 5 - 1 == 2
+    assert int(figures["failed"]) == 1
+    assert int(figures["not-graded"]) == 1
 
 
 def test_question_shares_match_final_grades_csv(out):
@@ -113,7 +117,8 @@ def test_statuses_name_their_files_and_unreadable_results_keep_their_rows(out):
     assert failed[1].startswith("Grading failed: MemoryError")
     corrupt = cells.row_starting("corrupt.zip", cells=3)  # the table of results that could not be read
     assert corrupt[1].startswith("results.json is not valid JSON") and corrupt[2] == "Completed"
-    assert cells.row_starting("vanished.ipynb")[1] == "Grader process died (exit code -9); see grading.log"
+    assert cells.row_starting("vanished.ipynb")[1] == ("not graded: the grading process ended with exit code -9 "
+                                                       "and left no results")
     assert [row for row in cells.rows if len(row) == 3 and row[1] == "no results.json"] == []  # its status says so
     assert (out / "feedback" / "corrupt.zip.md").is_file()
 
@@ -284,3 +289,10 @@ def test_chromium_renders_the_report(out):
         assert browser.evaluate("document.querySelectorAll('svg.chart').length") == 2
     assert shot.startswith(b"\x89PNG") and len(shot) > 50_000
     assert printed.startswith(b"%PDF") and len(re.findall(rb"/Type\s*/Page\b", printed)) >= 2
+
+
+def test_a_row_not_graded_comes_first_and_its_feedback_says_so(out):
+    html = (out / report.REPORT_HTML).read_text()
+    assert html.index("Not graded (1)") < html.index("<h2>Scores</h2>")
+    feedback = (out / "feedback" / "vanished.ipynb.md").read_text()
+    assert "has not been graded yet" in feedback and "Points: **– of 10**" in feedback

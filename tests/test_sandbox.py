@@ -21,6 +21,7 @@ import pytest
 from kit import grade, submissions
 from kit.grading import sandbox
 from kit.layout import ROOT, Layout
+from kit.grading.status import Completed
 
 ASSIGNMENT = "lstm_parameters"
 HOSTILE = ROOT / "tests" / "hostile"
@@ -74,7 +75,7 @@ def test_each_attack_earns_what_its_notebook_earns_and_victims_are_untouched(bat
     possible = grade.points_per_question(Layout().autograder_zip(ASSIGNMENT))
     for name, case in cases.items():
         row = table[f"{name}.ipynb"]
-        status = case.get("expected", {}).get("status", grade.COMPLETED)
+        status = case.get("expected", {}).get("status", Completed().text)
         assert row["grading_status"].startswith(status), (name, row["grading_status"])
         expected = submissions.expected_scores(case, possible)
         assert {q: row[q] for q in possible} == pytest.approx(expected), name
@@ -137,6 +138,6 @@ def grade_as_an_ordinary_user(tmp_path):
     completed = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
     assert completed.returncode == 0, completed.stderr[-2000:]
     report = json.loads((tmp_path / "out" / "results.json").read_text())
-    assert report["extra_data"]["status"] == grade.COMPLETED
+    assert report["extra_data"]["status"] == Completed().text
     assert report["extra_data"]["isolation"].startswith("grader's own user, namespaces (mount, pid, net)")
     assert all(test["score"] == test["max_score"] for test in report["tests"] if "max_score" in test)

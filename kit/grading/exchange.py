@@ -23,6 +23,10 @@ from .kernel import KernelTimeout
 
 MAX_JSON_BYTES = 16 * 2**20
 MAX_ARRAY_BYTES = 64 * 2**20  # one answer's array; bigger ones stay in the kernel and are read by rows
+# What the judge reads in all, so that its memory stays bounded whatever the answers name: a file
+# named many times is read once. An honest grading reads far less (see the README's figures).
+MAX_ANSWER_BYTES = 256 * 2**20
+MAX_GRADING_BYTES = 1024 * 2**20
 MAX_DEPTH = 32
 PLAIN_DTYPES = "biuf"
 
@@ -38,11 +42,13 @@ class StudentError(Exception):
 class Exchange:
     """Questions go to the kernel as folders in `outbox` (inside the kernel's workspace)."""
 
-    def __init__(self, kernel, outbox, call_seconds):
+    def __init__(self, kernel, outbox, call_seconds, deadline):
         self.kernel = kernel
         self.outbox = pathlib.Path(outbox)
         self.call_seconds = call_seconds
+        self.deadline = deadline  # the grading's budget: no question outlives it
         self.counter = itertools.count()
+        self.bytes_read = 0
 
     def ask(self, request, arrays=()):
         """Send request (JSON) and arrays (written as the .npy files it names); return (answer tree, folder)."""
@@ -52,10 +58,12 @@ class Exchange:
             np.save(folder / name, np.ascontiguousarray(array), allow_pickle=False)
         (folder / "request.json").write_text(json.dumps(request))
         self.kernel.give(folder)
-        deadline = time.monotonic() + self.call_seconds
+        deadline = min(time.monotonic() + self.call_seconds, self.deadline)
         try:
             ok, error_name = self.kernel.run(f"_kit_probe.answer({str(folder)!r})", deadline, store_history=False)
         except KernelTimeout:
+            if deadline == self.deadline:
+                raise
             self.kernel.interrupt()
             self.kernel.run("pass", time.monotonic() + 30, store_history=False)
             raise StudentError(f"TimeoutError: no answer within {self.call_seconds:g} s") from None
@@ -63,6 +71,7 @@ class Exchange:
             raise AnswerRefused(f"the kernel failed to answer the grader ({error_name})")
         with open_regular(folder / "answer.json", MAX_JSON_BYTES) as handle:
             text = handle.read(MAX_JSON_BYTES).decode("utf-8", errors="replace")
+        self.count_bytes(len(text))
         try:
             tree = json.loads(text)
         except (ValueError, RecursionError):
@@ -70,13 +79,34 @@ class Exchange:
         check_depth(tree)
         return tree, folder
 
-    @staticmethod
-    def read_array(folder, name):
-        """One .npy file an answer names, read into memory."""
+    def array_reader(self, folder):
+        """A function name -> array for one answer's .npy files: each file read once however often the
+        answer names it, within the caps per answer and per grading."""
+        arrays, budget = {}, [MAX_ANSWER_BYTES]
+
+        def read(name):
+            if name not in arrays:
+                arrays[name] = self.read_array(folder, name, budget)
+            return arrays[name]
+        return read
+
+    def read_array(self, folder, name, budget):
+        """One .npy file an answer names, read into memory; budget[0] is what the answer may still read."""
         if not isinstance(name, str) or not name.endswith(".npy") or "/" in name or name.startswith("."):
             raise AnswerRefused(f"bad array file name {name!r}")
         with open_regular(pathlib.Path(folder) / name, MAX_ARRAY_BYTES) as handle:
+            size = os.fstat(handle.fileno()).st_size
+            if size > budget[0]:
+                raise AnswerRefused(f"the answer's arrays are over the grader's cap of {MAX_ANSWER_BYTES // 2**20} MB")
+            budget[0] -= size
+            self.count_bytes(size)
             return read_plain_npy(handle)
+
+    def count_bytes(self, size):
+        self.bytes_read += size
+        if self.bytes_read > MAX_GRADING_BYTES:
+            raise AnswerRefused(f"the answers are over the grader's cap of {MAX_GRADING_BYTES // 2**20} MB "
+                                "for one submission")
 
     @staticmethod
     def discard(folder):

@@ -1,14 +1,32 @@
-"""The autograder zip's entry point (Gradescope, `otter grade`): grade /autograder/submission, sealed."""
+"""The autograder zip's entry point (Gradescope, `otter grade`): grade /autograder/submission, sealed.
 
+A grading the grader failed at (status.NotGraded) is tried again; if it still fails, no results.json
+is written and the process exits non-zero, so that Gradescope shows an autograder failure (which the
+instructor can rerun) instead of posting a 0 as the student's grade.
+"""
+
+import json
 import pathlib
+import sys
 
-from . import runner, sandbox
+from . import runner, sandbox, status
+
+ATTEMPTS = 3
+SETTINGS_FILE = "kit_grading.json"  # written into the zip by `make build`: the grading's budget
 
 
 def main(*, root="/autograder"):
     """Grade root/submission with the autograder in root/source; write root/results/results.json."""
     root = pathlib.Path(root)
     sandbox.close_to_others(root / "source", root / "submission")
-    report = runner.grade(upload=root / "submission", source=root / "source")
-    runner.write_results(report, root / "results")
-    return report
+    runner.limit_judge_memory()
+    timeout = json.loads((root / "source" / SETTINGS_FILE).read_text())["timeout"]
+    for attempt in range(1, ATTEMPTS + 1):
+        report = runner.grade(upload=root / "submission", source=root / "source", timeout=timeout)
+        outcome = status.from_json(report["extra_data"]["outcome"])
+        if status.is_grade(outcome):
+            runner.write_results(report, root / "results")
+            return report
+        print(f"attempt {attempt} of {ATTEMPTS}: {outcome.text}", file=sys.stderr, flush=True)
+    sys.exit(f"The autograder could not grade this submission ({outcome.text}); this is not the student's "
+             "grade. Rerun the autograder on it.")

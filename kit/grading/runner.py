@@ -14,6 +14,7 @@ autograder zip's run_autograder (Gradescope and `otter grade`), see gradescope.p
 import json
 import os
 import pathlib
+import resource
 import shutil
 import time
 import traceback
@@ -21,15 +22,19 @@ import traceback
 import nbformat
 from otter.execute.preprocessor import GradingPreprocessor
 
-from . import judge, probe, sandbox
+from . import judge, probe, sandbox, status
 from .exchange import Exchange
-from .kernel import DeadKernelError, KernelTimeout, start_kernel
+from .kernel import DeadKernelError, KernelStartError, KernelTimeout, start_kernel
 from .standins import Decoder
 from .submission import SubmissionError, read_notebook
 
-COMPLETED = "Completed"
 KIT_ROOT = pathlib.Path(__file__).resolve().parent.parent.parent  # the folder holding the kit: hidden from kernels
-CALL_SECONDS = 120  # one question to the kernel: a student function called by a test
+CALL_SECONDS = 120  # one question to the kernel (a student function called by a test), within the budget
+DEFAULT_TIMEOUT = 600  # TIMEOUT when none is given, on every path: Gradescope's default too
+NO_TIMEOUT_SECONDS = 24 * 3600  # the budget when grade() is called without one
+# The judge's own memory: grading the sequential_mnist solution, its data segment peaked at 318 MB
+# (223 MB resident); the caps on what it reads (exchange.py) keep an honest answer far under this.
+JUDGE_MEMORY_BYTES = 2 * 2**30
 KERNEL_ENVIRONMENT = ("PATH", "LANG", "LC_ALL", "TZ", "TF_CPP_MIN_LOG_LEVEL")
 
 # Run in the kernel before the notebook: grader.check and grader.export do nothing while grading
@@ -47,14 +52,16 @@ def grade(*, upload, source, timeout=None, limits=None, hidden=()):
     """Grade upload against the unpacked autograder in source; returns results.json's dict.
 
     The kernel runs in a sandbox (sandbox.py) under limits; besides the hidden folders given, it
-    never sees the kit's own folder, the grader's home, the upload's folder or source. Whatever
-    happens, the dict has every question (0 points when grading failed), and extra_data says what
-    happened (status), the sandbox reached (isolation), its peak memory and the time of each phase.
+    never sees the kit's own folder, the grader's home, the upload's folder or source. timeout is
+    the one budget for everything: the kernel's start, the cells, every question to the kernel.
+    Whatever happens, the dict has every question (0 points unless the grading completed), and
+    extra_data says what happened (status: the sentence; outcome: the status as data, see
+    status.py), the sandbox reached (isolation), peak memory and the time of each phase.
     """
     source = pathlib.Path(source)
     config = json.loads((source / "otter_config.json").read_text())
     started = time.monotonic()
-    deadline = started + (timeout or 24 * 3600)
+    deadline = started + (timeout or NO_TIMEOUT_SECONDS)
     phases, log, usage, measurements = {}, [], {}, {}
     limits = limits or sandbox.Limits()
     box = sandbox.Sandbox(limits, hidden=[*hidden, KIT_ROOT, pathlib.Path(upload).parent, source])
@@ -62,48 +69,68 @@ def grade(*, upload, source, timeout=None, limits=None, hidden=()):
         with box:
             log.append(f"isolation: {box.level}")
             try:
-                results = grade_in(box, upload, source, config, deadline, phases, log, measurements)
+                results = grade_in(box, upload, source, config, deadline, phases, log, measurements, usage)
             finally:
                 peak = box.peak_memory()
-                usage = {"peak_memory_mb": round(peak / 2**20)} if peak else {}
+                usage.update({"peak_memory_mb": round(peak / 2**20)} if peak else {})
                 out_of_memory = box.hit_memory_limit()
-        status = COMPLETED
+        outcome = status.Completed()
     except SubmissionError as error:
-        results, status = None, f"Grading failed: {error}"
+        results, outcome = None, status.StudentFailure(error.error, error.detail)
+    except KernelStartError as error:
+        results, outcome = None, status.NotGraded(str(error))
     except DeadKernelError as error:
         results = None
         cap = f"{limits.memory_bytes / 2**20:,.0f} MB" if limits.memory_bytes else "the container's memory"
-        status = (f"Grading failed: MemoryError: the notebook needed more than {cap}"
-                  if out_of_memory else f"Grading failed: DeadKernelError: {error}")
+        outcome = (status.StudentFailure("MemoryError", f"the notebook needed more than {cap}") if out_of_memory
+                   else status.StudentFailure("DeadKernelError", str(error)))
     except KernelTimeout:
-        results, status = None, f"Timed out after {timeout:g} s"
-    except Exception as error:  # a fault of the kit's own: the submission still gets its row
+        results, outcome = None, status.TimedOut(timeout or NO_TIMEOUT_SECONDS)
+    except Exception as error:  # a fault of the kit's own: not the student's grade
         traceback.print_exc()
-        results, status = None, f"Grading failed: {type(error).__name__}: {error}"
+        results, outcome = None, status.NotGraded(f"{type(error).__name__}: {error}")
     phases["total"] = time.monotonic() - started
-    report = failed_report(source, status) if results is None else judge.gradescope_results(results, source)
-    report["extra_data"] = {"status": status, "isolation": box.level, **usage,
+    report = (failed_report_for(judge.points_per_question(source), outcome) if results is None
+              else judge.gradescope_results(results, source))
+    report["extra_data"] = {"status": outcome.text, "outcome": status.to_json(outcome), "isolation": box.level,
+                            **usage, "judge_peak_memory_mb": round(judge_peak_memory() / 2**20),
                             "phases": {name: round(seconds, 3) for name, seconds in phases.items()},
                             "test_cases": [] if results is None else judge.test_case_records(results),
                             "measurements": measurements}
-    print("\n".join([f"grading status: {status}", *log]), flush=True)  # the grading log, for instructors only
+    print("\n".join([f"grading status: {outcome.text}", *log]), flush=True)  # the grading log, for instructors only
     return report
 
 
-def grade_in(box, upload, source, config, deadline, phases, log, measurements):
-    """Run the notebook in a kernel inside box, then the tests in this process; Otter's GradingResults."""
+def judge_peak_memory():
+    """This process' peak resident memory in bytes: the judge's (the kernel is another process)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def grade_in(box, upload, source, config, deadline, phases, log, measurements, usage):
+    """Run the notebook in a kernel inside box, then the tests in this process; Otter's GradingResults.
+
+    usage gains judge_read_mb: what the judge read of the kernel's answers."""
     notebook = read_notebook(upload, config["assignment_name"])
     prepare_workspace(box, source, notebook, config["assignment_name"])
     kernel = timed(phases, "kernel start", lambda: start_kernel(box, kernel_environment(box.workspace), deadline))
     try:
-        timed(phases, "prelude", lambda: kernel.run(PRELUDE, deadline))
+        try:
+            timed(phases, "prelude", lambda: kernel.run(PRELUDE, deadline))
+        except DeadKernelError as error:  # no student code has run yet
+            raise KernelStartError(f"the kernel died before the notebook ran ({error})") from None
         cells = notebook_cells(notebook, config)
         run_notebook(kernel, cells, deadline, phases, log)
         timed(phases, "probe", lambda: kernel.run(probe_loader(), deadline, store_history=False))
         outbox = box.workspace / ".judge"
         outbox.mkdir()
-        exchange = Exchange(kernel, outbox, CALL_SECONDS)
-        return timed(phases, "judge", lambda: judge.run_tests(source, Decoder(exchange), measurements, cells))
+        exchange = Exchange(kernel, outbox, CALL_SECONDS, deadline)
+        try:
+            results = timed(phases, "judge", lambda: judge.run_tests(source, Decoder(exchange), measurements, cells))
+        finally:
+            usage["judge_read_mb"] = round(exchange.bytes_read / 2**20, 1)
+        if time.monotonic() > deadline:  # the judge's share of the budget counts too
+            raise KernelTimeout("the tests ran past the time limit")
+        return results
     finally:
         kernel.close()
 
@@ -159,14 +186,26 @@ def probe_loader():
             f"exec({source!r}, _kit_probe.__dict__)\ndel _kit_types")
 
 
-def failed_report(source, status):
-    """results.json for a submission that could not be graded: every question at 0, the reason visible."""
-    tests = [{"name": name, "score": 0, "max_score": possible, "visibility": "visible", "output": status}
-             for name, possible in judge.points_per_question(source).items()]
-    return {"score": 0, "output": status, "tests": tests}
+def failed_report_for(points, outcome):
+    """results.json for a grading that did not complete: every question at 0, the reason visible."""
+    tests = [{"name": name, "score": 0, "max_score": possible, "visibility": "visible", "output": outcome.text}
+             for name, possible in points.items()]
+    return {"score": 0, "output": outcome.text, "tests": tests,
+            "extra_data": {"status": outcome.text, "outcome": status.to_json(outcome)}}
 
 
 def write_results(report, results_dir):
+    """results.json, whole or not at all: written beside it, then renamed over it."""
     results_dir = pathlib.Path(results_dir)
     results_dir.mkdir(parents=True, exist_ok=True)
-    (results_dir / "results.json").write_text(json.dumps(report, indent=2))
+    partial = results_dir / "results.json.partial"
+    partial.write_text(json.dumps(report, indent=2))
+    partial.replace(results_dir / "results.json")
+
+
+def limit_judge_memory():
+    """Bound this process (the judge) by its data segment, where every allocation lands, so that no answer
+    can make it take the machine's memory; the kernel it starts gets the limit lifted (sandbox.launch)."""
+    _, hard = resource.getrlimit(resource.RLIMIT_DATA)
+    if hard == resource.RLIM_INFINITY or hard > JUDGE_MEMORY_BYTES:
+        resource.setrlimit(resource.RLIMIT_DATA, (JUDGE_MEMORY_BYTES, hard))

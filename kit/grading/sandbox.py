@@ -14,12 +14,14 @@ Whatever the level, every process the submission started is gone before close() 
 PID namespace dies with its first process, and the cgroup and the user id are swept.
 """
 
+import ctypes
 import dataclasses
 import fcntl
 import functools
 import json
 import os
 import pathlib
+import resource
 import shutil
 import signal
 import stat
@@ -36,7 +38,9 @@ CONTROLLERS = ("memory", "cpu", "pids")
 # the kernel sees the system it runs on and nothing of anyone's files. These are never covered.
 SYSTEM_TREES = {"/", "/usr", "/lib", "/lib32", "/lib64", "/bin", "/sbin", "/etc", "/proc", "/sys", "/dev", "/run",
                 "/var", "/boot"}
-NAMESPACES = ["--mount", "--pid", "--net", "--fork", "--mount-proc"]
+# --kill-child: when unshare dies (with the grader, see die_with_parent), the namespace dies with it
+NAMESPACES = ["--mount", "--pid", "--net", "--fork", "--kill-child", "--mount-proc"]
+PR_SET_PDEATHSIG = 1
 
 
 @dataclasses.dataclass
@@ -196,7 +200,7 @@ class Sandbox:
             prefix = ["unshare", *([] if self.root else ["--user", "--map-root-user"]), *NAMESPACES]
         kit_root = str(pathlib.Path(__file__).resolve().parent.parent.parent)
         self.process = subprocess.Popen([*prefix, *jail], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                        stderr=subprocess.DEVNULL, start_new_session=True,
+                                        stderr=subprocess.DEVNULL, start_new_session=True, preexec_fn=die_with_parent,
                                         env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONPATH": kit_root})
         return self.process
 
@@ -239,6 +243,14 @@ class Sandbox:
         subprocess.run(["umount", "--lazy", str(workspace)], capture_output=True)
         shutil.rmtree(workspace, ignore_errors=True)
         (STATE / f"workspace-{self.uid}.jail.json").unlink(missing_ok=True)
+
+
+def die_with_parent():
+    """In the sandbox's first process, before it runs: it is killed when the grader dies (a worker killed
+    from outside must not leave a kernel running), and it does not inherit the judge's memory limit."""
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    _, hard = resource.getrlimit(resource.RLIMIT_DATA)
+    resource.setrlimit(resource.RLIMIT_DATA, (hard, hard))
 
 
 def own_cgroup(controller):

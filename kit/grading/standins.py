@@ -37,7 +37,7 @@ class Decoder:
         """Ask the kernel and decode its answer; its files go once read."""
         tree, folder = self.exchange.ask(request, arrays)
         try:
-            return self.decode(tree, lambda name: self.exchange.read_array(folder, name))
+            return self.decode(tree, self.exchange.array_reader(folder))
         finally:
             self.exchange.discard(folder)
 

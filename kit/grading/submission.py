@@ -18,7 +18,11 @@ MAX_ZIP_ENTRIES = 2_000
 
 
 class SubmissionError(ValueError):
-    """The upload cannot be graded; str() is the status shown to the instructor (and the student)."""
+    """The upload cannot be graded: error names the kind (NotJSONError, BadZipFile, ...), detail says what is wrong."""
+
+    def __init__(self, error, detail):
+        super().__init__(f"{error}: {detail}")
+        self.error, self.detail = error, detail
 
 
 def read_notebook(upload, assignment):
@@ -33,11 +37,10 @@ def read_notebook(upload, assignment):
     try:
         notebook = nbformat.reads(text, as_version=4)
     except Exception as error:
-        kind = "NotJSONError" if type(error).__name__ == "NotJSONError" else type(error).__name__
-        raise SubmissionError(f"{kind}: the file is not a readable Jupyter notebook") from None
+        raise SubmissionError(type(error).__name__, "the file is not a readable Jupyter notebook") from None
     got = NBMetadataConfig.from_notebook(notebook).assignment_name
     if got != assignment:
-        raise SubmissionError(f"OtterRuntimeError: Received submission for assignment '{got}' "
+        raise SubmissionError("OtterRuntimeError", f"Received submission for assignment '{got}' "
                               f"(this is assignment '{assignment}')")
     return notebook
 
@@ -45,9 +48,9 @@ def read_notebook(upload, assignment):
 def only_notebook(names):
     notebooks = [name for name in names if name.endswith(".ipynb") and not name.startswith(".")]
     if not notebooks:
-        raise SubmissionError("OtterRuntimeError: No gradable files found in submission")
+        raise SubmissionError("OtterRuntimeError", "No gradable files found in submission")
     if len(notebooks) > 1:
-        raise SubmissionError(f"OtterRuntimeError: More than one .ipynb file found in submission ({len(notebooks)})")
+        raise SubmissionError("OtterRuntimeError", f"More than one .ipynb file found in submission ({len(notebooks)})")
     return notebooks[0]
 
 
@@ -56,10 +59,10 @@ def read_capped(path):
     try:
         descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except OSError as error:
-        raise SubmissionError(f"OSError: cannot open the submission ({error.strerror})") from None
+        raise SubmissionError("OSError", f"cannot open the submission ({error.strerror})") from None
     with os.fdopen(descriptor, "rb") as handle:
         if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
-            raise SubmissionError("OSError: the submission is not a regular file")
+            raise SubmissionError("OSError", "the submission is not a regular file")
         data = handle.read(MAX_NOTEBOOK_BYTES + 1)
     return decoded(data)
 
@@ -70,15 +73,15 @@ def text_from_zip(path):
         with zipfile.ZipFile(path) as archive:
             entries = archive.infolist()
             if len(entries) > MAX_ZIP_ENTRIES:
-                raise SubmissionError(f"BadZipFile: the zip holds {len(entries):,} files")
+                raise SubmissionError("BadZipFile", f"the zip holds {len(entries):,} files")
             top_level = [entry.filename for entry in entries if "/" not in entry.filename.strip("/")]
             with archive.open(only_notebook(top_level)) as entry:
                 return decoded(entry.read(MAX_NOTEBOOK_BYTES + 1))
     except zipfile.BadZipFile as error:
-        raise SubmissionError(f"BadZipFile: {error}") from None
+        raise SubmissionError("BadZipFile", str(error)) from None
 
 
 def decoded(data):
     if len(data) > MAX_NOTEBOOK_BYTES:
-        raise SubmissionError(f"FileTooLarge: the notebook is over {MAX_NOTEBOOK_BYTES // 2**20} MB")
+        raise SubmissionError("FileTooLarge", f"the notebook is over {MAX_NOTEBOOK_BYTES // 2**20} MB")
     return data.decode("utf-8", errors="replace")
