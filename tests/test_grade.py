@@ -1,14 +1,25 @@
 """make grade: Otter's final_grades.csv layout, points from the autograder, a row for every file."""
 
+import json
+import os
+import pathlib
+import shlex
+import shutil
+import subprocess
+import sys
+import time
 import zipfile
 
+import pandas as pd
+import psutil
 import pytest
 
-from kit import graded, grade
-from kit.grading import runner, status
-from kit.layout import Layout
+from kit import cli, graded, grade, report
+from kit.grading import runner, sandbox, status
+from kit.layout import ROOT, Layout
 
 LAYOUT = Layout()
+root_only = pytest.mark.skipif(os.geteuid() != 0, reason="kernel user ids and capsh need root")
 
 
 def test_points_per_question_come_from_the_autograder_zip():
@@ -89,3 +100,96 @@ def test_a_name_cannot_pass_for_another(tmp_path):
     assert statuses["honest.zip"].startswith("Grading failed: BadZipFile")
     assert not statuses["[U+000D]honest.zip"].startswith("Grading failed: BadZipFile")
     assert {path.name for path in (out / "feedback").glob("*.md")} == {"honest.zip.md", "[U+000D]honest.zip.md"}
+
+
+def grade_command(submissions, out, *options):
+    return [sys.executable, "-m", "kit", "grade", "--assignment", "lstm_parameters", "--submissions", str(submissions),
+            "--out", str(out), "--timeout", "300", *options]
+
+
+def one_solution(tmp_path, name="honest.ipynb"):
+    submissions = tmp_path / "in"
+    submissions.mkdir()
+    shutil.copy(LAYOUT.solution_notebook("lstm_parameters"), submissions / name)
+    return submissions
+
+
+def kill_the_first_worker_once_its_kernel_runs(out, timeout=120):
+    """SIGKILL the first grade_worker writing into out as soon as it has started its sandbox; its pid."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for process in psutil.process_iter(["cmdline"]):
+            command = process.info["cmdline"] or []
+            if "kit.grade_worker" in command and str(out) in " ".join(command) and process.children():
+                process.kill()
+                return process.pid
+        time.sleep(0.1)
+    raise AssertionError("no worker started")
+
+
+@pytest.mark.slow
+@root_only
+def test_a_worker_killed_from_outside_is_graded_again_and_leaves_nothing(tmp_path):
+    submissions, out, scratch = one_solution(tmp_path), tmp_path / "out", tmp_path / "scratch"
+    scratch.mkdir()
+    batch = subprocess.Popen(grade_command(submissions, out, "--jobs", "1"), cwd=ROOT, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True, env={**os.environ, "TMPDIR": str(scratch)})
+    kill_the_first_worker_once_its_kernel_runs(out)
+    _, errors = batch.communicate(timeout=600)
+    assert batch.returncode == 0, errors[-2000:]
+    row = pd.read_csv(out / graded.FINAL_GRADES_CSV).set_index("file").loc["honest.ipynb"]
+    assert row["grading_status"] == "Completed" and row["percent_correct"] == 1
+    log = (out / "results" / "honest.ipynb" / "grading.log").read_text()
+    assert "attempt 1: not graded: the grading process ended with exit code -9" in log
+    assert "attempt 2: Completed" in log
+    assert not list(scratch.iterdir()), "the killed worker's unpacked autograder stayed"
+    assert not any(sandbox.processes_of(uid) for uid in sandbox.KERNEL_UIDS), "the killed worker's kernel lives on"
+
+
+@pytest.mark.slow
+def test_a_fault_that_persists_is_not_a_grade(tmp_path, monkeypatch, capsys):
+    """An autograder the kit cannot use (its otter_config.json is gone): every attempt fails, so the row is
+    not graded: blank in both CSVs, first in the report, a log that says why, and the command exits 3."""
+    broken = tmp_path / "kit"
+    (broken / "solutions").mkdir(parents=True)
+    shutil.copy(LAYOUT.master("lstm_parameters"), broken / "solutions")
+    zip_path = broken / "autograder" / "lstm_parameters" / "autograder.zip"
+    zip_path.parent.mkdir(parents=True)
+    with zipfile.ZipFile(LAYOUT.autograder_zip("lstm_parameters")) as original, zipfile.ZipFile(zip_path, "w") as copy:
+        for entry in original.infolist():
+            if entry.filename != "otter_config.json":
+                copy.writestr(entry, original.read(entry))
+    monkeypatch.setattr(grade, "Layout", lambda root=None: Layout(broken))
+    submissions, out = one_solution(tmp_path), tmp_path / "out"
+    with pytest.raises(SystemExit) as exit_info:
+        cli.run(grade_command(submissions, out)[3:])
+    assert exit_info.value.code == cli.NOT_GRADED_EXIT
+    assert "could not be graded" in capsys.readouterr().err
+    assert (out / graded.FINAL_GRADES_CSV).read_text().splitlines()[2].startswith("honest.ipynb,,,,,,,,,not graded: ")
+    assert (out / "grades_lms.csv").read_text().splitlines()[2] == "honest,,,,,,,,,,,"
+    assert "Not graded (1)" in (out / report.REPORT_HTML).read_text()
+    log = (out / "results" / "honest.ipynb" / "grading.log").read_text()
+    assert log.count("not graded: the grading process ended with exit code 1") == grade.GRADER_ATTEMPTS
+    assert "otter_config.json" in log  # the worker's own account of what went wrong
+
+
+@pytest.mark.slow
+@root_only
+def test_a_weak_sandbox_is_refused_unless_asked_for(tmp_path):
+    """As root without CAP_SYS_ADMIN (a Docker container's privileges) kernels get no namespaces."""
+    submissions = one_solution(tmp_path)
+
+    def without_sys_admin(out, *options):
+        shell = " ".join(shlex.quote(part) for part in grade_command(submissions, out, *options))
+        return subprocess.run(["capsh", "--drop=cap_sys_admin", "--", "-c", shell], cwd=ROOT, capture_output=True,
+                              text=True)
+
+    refused = without_sys_admin(tmp_path / "refused")
+    assert refused.returncode == cli.USAGE_EXIT, refused.stderr[-2000:]
+    assert "SANDBOX=weak" in refused.stderr and not (tmp_path / "refused" / graded.FINAL_GRADES_CSV).exists()
+    weak = without_sys_admin(tmp_path / "weak", "--sandbox", "weak")
+    assert weak.returncode == 0, weak.stderr[-2000:]
+    settings = json.loads((tmp_path / "weak" / graded.SETTINGS_JSON).read_text())
+    assert settings["sandbox"] == "weak" and all("no namespaces" in level for level in settings["isolation"])
+    assert "Weak sandbox" in (tmp_path / "weak" / report.REPORT_HTML).read_text()
+    assert pd.read_csv(tmp_path / "weak" / graded.FINAL_GRADES_CSV)["percent_correct"].tolist() == [1, 1]
