@@ -5,6 +5,7 @@ import json
 import pytest
 
 from kit import preflight, submissions
+from kit.grading import gradescope, runner, status
 from kit.layout import Layout
 from tests.test_build import hidden_test_lines
 
@@ -55,3 +56,23 @@ def test_tampering_gains_nothing_through_the_zip(name, case_name, tmp_path):
     output = json.dumps(results) + log
     for line in hidden_test_lines(name):
         assert line not in output, f"a hidden test line reached the output: {line}"
+
+
+def test_a_grading_the_grader_failed_fails_loudly_rather_than_posting_0(tmp_path, monkeypatch):
+    """Gradescope posts whatever results.json says: the entry point tries again, then writes none and exits
+    non-zero, which Gradescope shows the instructor as an autograder failure to rerun."""
+    for folder in ("source", "submission", "results"):
+        (tmp_path / folder).mkdir()
+    (tmp_path / "source" / gradescope.SETTINGS_FILE).write_text('{"timeout": 42}')
+    budgets = []
+
+    def failing_grade(*, upload, source, timeout):
+        budgets.append(timeout)
+        return runner.failed_report_for({"q": 1}, status.NotGraded("the kernel did not start"))
+
+    monkeypatch.setattr(runner, "grade", failing_grade)
+    monkeypatch.setattr(runner, "limit_judge_memory", lambda: None)  # not this test process's memory
+    with pytest.raises(SystemExit, match="could not grade this submission .not graded: the kernel did not start"):
+        gradescope.main(root=tmp_path)
+    assert budgets == [42] * gradescope.ATTEMPTS, "each attempt gets the zip's own timeout"
+    assert not (tmp_path / "results" / "results.json").exists()

@@ -101,12 +101,14 @@ def test_a_kernel_that_dies_at_start_is_started_again(monkeypatch):
 
     monkeypatch.setattr(kernel, "kernel_command", failing_once)
     with sandbox.Sandbox(sandbox.Limits()) as box:
-        started = kernel.start_kernel(box, runner.kernel_environment(box.workspace), time.monotonic() + 120)
+        log = []
+        started = kernel.start_kernel(box, runner.kernel_environment(box.workspace), time.monotonic() + 120, log)
         try:
             assert started.run("1 + 1", time.monotonic() + 60) == (True, None)
         finally:
             started.close()
     assert len(starts) == 2
+    assert log == ["kernel start attempt 1 of 3 failed: its process ended with exit code 1"]
 
 
 def test_a_kernel_that_never_starts_is_not_a_grade(monkeypatch, tmp_path):
@@ -127,4 +129,4 @@ def test_a_kernel_that_never_starts_is_not_a_grade(monkeypatch, tmp_path):
             pass
 
     with pytest.raises(kernel.KernelStartError, match="did not start in 3 attempts"):
-        kernel.start_kernel(DeadBox(), {}, time.monotonic() + 30)
+        kernel.start_kernel(DeadBox(), {}, time.monotonic() + 30, [])

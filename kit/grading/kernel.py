@@ -29,9 +29,9 @@ def kernel_command(connection_file):
     return [sandbox.python(), "-m", "ipykernel_launcher", "-f", connection_file, "--HistoryManager.enabled=False"]
 
 
-def start_kernel(box, environment, deadline, attempts=START_ATTEMPTS):
-    """A Kernel that answered kernel_info; a failed start is retried, each attempt getting a fair share of
-    the time left before deadline (the grading's one budget). Raises KernelStartError after the last."""
+def start_kernel(box, environment, deadline, log, attempts=START_ATTEMPTS):
+    """A Kernel that answered kernel_info; a failed start is retried (and logged), each attempt getting a fair
+    share of the time left before deadline (the grading's one budget). Raises KernelStartError after the last."""
     reasons = []
     for attempt in range(attempts):
         attempt_deadline = time.monotonic() + (deadline - time.monotonic()) / (attempts - attempt)
@@ -41,6 +41,7 @@ def start_kernel(box, environment, deadline, attempts=START_ATTEMPTS):
             return kernel
         except KernelStartError as error:
             reasons.append(str(error))
+            log.append(f"kernel start attempt {attempt + 1} of {attempts} failed: {error}")
             kernel.stop()
     raise KernelStartError(f"the kernel did not start in {attempts} attempts ({'; '.join(reasons)})")
 

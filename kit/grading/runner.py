@@ -112,7 +112,7 @@ def grade_in(box, upload, source, config, deadline, phases, log, measurements, u
     usage gains judge_read_mb: what the judge read of the kernel's answers."""
     notebook = read_notebook(upload, config["assignment_name"])
     prepare_workspace(box, source, notebook, config["assignment_name"])
-    kernel = timed(phases, "kernel start", lambda: start_kernel(box, kernel_environment(box.workspace), deadline))
+    kernel = timed(phases, "kernel start", lambda: start_kernel(box, kernel_environment(box.workspace), deadline, log))
     try:
         try:
             timed(phases, "prelude", lambda: kernel.run(PRELUDE, deadline))
