@@ -11,6 +11,7 @@ FEEDBACK_CSS = ("ul.checks { list-style: none; padding-left: 0; } ul.checks li {
                 "table { width: auto; min-width: 24rem; }")
 # Markdown's inline syntax: escaped so that a message shows as written, never as a link, an image or markup.
 MARKDOWN_SYNTAX = re.compile(r"([\\`*_\[\]|~])")
+BLOCK_START = re.compile(r"^(\d*)([#+=.)-])")  # a heading, list or rule at the start: its marker gets escaped
 
 
 def write_all(batch, folder):
@@ -76,8 +77,11 @@ def markdown_check(check):
 
 
 def markdown_text(value):
-    """value as Markdown that shows as written: HTML's special characters as entities, inline syntax escaped."""
-    return MARKDOWN_SYNTAX.sub(r"\\\1", html.escape(str(value), quote=False))
+    """value as Markdown that shows as written, on one line: line breaks (which could start a heading, a code
+    block or a paragraph of the student's making) become spaces, HTML's special characters entities, inline
+    syntax and a block marker at its start escaped."""
+    text = MARKDOWN_SYNTAX.sub(r"\\\1", html.escape(" ".join(str(value).split()), quote=False))
+    return BLOCK_START.sub(r"\1\\\2", text)
 
 
 def markdown_code(value):

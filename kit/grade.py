@@ -4,6 +4,7 @@ import concurrent.futures
 import functools
 import json
 import pathlib
+import re
 import shutil
 import subprocess
 import sys
@@ -23,6 +24,11 @@ from .layout import ROOT, Layout
 
 SUBMISSION_SUFFIXES = (".ipynb", ".zip")
 HIDDEN_CHARACTERS = {"Cc", "Cf", "Zl", "Zp"}  # Unicode's control, format and line/paragraph separators
+# Unicode's Default_Ignorable_Code_Point: drawn as nothing (a combining grapheme joiner, variation selectors,
+# Hangul fillers), so a name holding one looks exactly like the name without it
+INVISIBLE_CHARACTERS = re.compile("[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f"
+                                  "\u202a-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufff8"
+                                  "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0000-\U000e0fff]")
 BACKSTOP_SECONDS = 60  # the worker enforces TIMEOUT itself; this kills a worker that cannot
 GRADER_ATTEMPTS = 3  # a grading the grader failed (status.NotGraded) is tried this many times in all
 DEFAULT_TIMEOUT = runner.DEFAULT_TIMEOUT
@@ -67,7 +73,7 @@ def main(*, assignment, submissions, out, timeout=DEFAULT_TIMEOUT, memory=None, 
     out.mkdir(parents=True, exist_ok=True)
     points = points_per_question(autograder)
     limits = {"timeout": timeout, "memory": memory or DEFAULT_MEMORY.get(assignment), "cpus": cpus}
-    names = [visible_name(path.name) for path in paths]
+    names = visible_names(paths)
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         futures = [pool.submit(grade_one, path, autograder, out / "results" / name, limits, out)
                    for path, name in zip(paths, names)]
@@ -104,11 +110,30 @@ def outcome(future, autograder):
 
 
 def visible_name(name):
-    """A file name as its row, results folder, feedback and report show it: control, format and
-    line-breaking characters written out as [U+000D], so that no name can end a CSV line, pass for
-    another student's name (a carriage return before "honest.ipynb") or turn the text around it (U+202E)."""
-    return "".join(f"[U+{ord(character):04X}]" if unicodedata.category(character) in HIDDEN_CHARACTERS else character
-                   for character in name)
+    """A file name as its row, results folder, feedback and report show it: control, format, line-breaking
+    and invisible (default-ignorable) characters written out as [U+000D], so that no name can end a CSV line,
+    pass for another student's name (a carriage return before "honest.ipynb", "honest\u034f.ipynb") or
+    turn the text around it (U+202E)."""
+    return "".join(f"[U+{ord(character):04X}]" if is_hidden(character) else character for character in name)
+
+
+def is_hidden(character):
+    return unicodedata.category(character) in HIDDEN_CHARACTERS or INVISIBLE_CHARACTERS.fullmatch(character)
+
+
+def visible_names(paths):
+    """Each submission's visible name, one per submission: a name that an earlier one already shows
+    ("col\u200b.ipynb" and a file named "col[U+200B].ipynb") gets "~2", "~3", ... (never a submission's
+    own suffix, so never another file's name)."""
+    names = []
+    for path in paths:
+        name = candidate = visible_name(path.name)
+        copies = 1
+        while candidate in names:
+            copies += 1
+            candidate = f"{name}~{copies}"
+        names.append(candidate)
+    return names
 
 
 def submission_paths(folder):

@@ -3,13 +3,17 @@
 import collections
 import dataclasses
 import math
+import re
 import statistics
+import unicodedata
 
 OUTCOMES = ("completed", "timed out", "failed", "not graded")
 ACCURACY_BIN_WIDTHS = (0.005, 0.01, 0.02, 0.05, 0.1)  # the first that keeps the histogram under MAX_BARS bars
 MAX_BARS = 30
 # Accuracies just under the threshold get bars of their own; lower ones (an untrained model's 0.1) share one.
 BARS_UNDER_THRESHOLD = 10
+WRITTEN_OUT = re.compile(r"\[U\+[0-9A-F]{4,6}\]")  # a hidden character in a name, as make grade writes it
+DUPLICATE_SUFFIX = re.compile(r"~\d+$")  # what make grade adds to a name that another submission shows already
 EDGE_TOLERANCE = 1e-9  # an accuracy on a bin edge belongs above it, though 0.95 - 0.93 is 0.0199999... in floats
 
 
@@ -141,6 +145,20 @@ def accuracy_tone(index, threshold):
     if threshold is None:
         return "plain"
     return "good" if index >= 0 else "bad"
+
+
+def look_alike_names(batch):
+    """Groups of submissions whose names differ only by written-out invisible characters, a "~2" that told
+    two equal names apart, case or Unicode compatibility forms: an instructor should check which is whose."""
+    groups = collections.defaultdict(list)
+    for submission in batch.submissions:
+        groups[name_skeleton(submission.file)].append(submission.file)
+    return [sorted(files) for files in groups.values() if len(files) > 1]
+
+
+def name_skeleton(name):
+    bare = DUPLICATE_SUFFIX.sub("", WRITTEN_OUT.sub("", name))
+    return unicodedata.normalize("NFKC", bare).casefold()
 
 
 def slowest_first(batch):

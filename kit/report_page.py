@@ -60,6 +60,14 @@ def warning_sections(batch):
                          "still failed, so they have no points, their cells in grades_lms.csv are blank and no "
                          "figure below counts them. Run make grade again to grade them.", class_="problem"),
             table(["file", "status"], rows)), class_="warning"))
+    look_alikes = figures.look_alike_names(batch)
+    if look_alikes:
+        sections.append(element("section", join(
+            element("h2", f"Names that look alike ({len(look_alikes)})"),
+            element("p", "These submissions' file names differ only by invisible characters (written out as "
+                         "[U+200B]), by case, or were the same (a ~2 tells them apart): each has its own row, "
+                         "but check which file is whose before handing back grades.", class_="problem"),
+            table(["files"], [(", ".join(files),) for files in look_alikes])), class_="warning"))
     if batch.weak_sandbox:
         sections.append(element("section", join(
             element("h2", "Weak sandbox"),

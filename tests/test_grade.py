@@ -193,3 +193,27 @@ def test_a_weak_sandbox_is_refused_unless_asked_for(tmp_path):
     assert settings["sandbox"] == "weak" and all("no namespaces" in level for level in settings["isolation"])
     assert "Weak sandbox" in (tmp_path / "weak" / report.REPORT_HTML).read_text()
     assert pd.read_csv(tmp_path / "weak" / graded.FINAL_GRADES_CSV)["percent_correct"].tolist() == [1, 1]
+
+
+def test_invisible_characters_are_written_out_and_equal_names_told_apart():
+    paths = [pathlib.Path(name) for name in ["col[U+200B].ipynb", "col\u200b.ipynb", "honest\u034f.ipynb",
+                                             "honest.ipynb", "digit\ufe0f.zip"]]
+    assert grade.visible_names(paths) == ["col[U+200B].ipynb", "col[U+200B].ipynb~2", "honest[U+034F].ipynb",
+                                          "honest.ipynb", "digit[U+FE0F].zip"]
+
+
+@pytest.mark.slow
+def test_names_that_collide_after_writing_out_get_rows_of_their_own(tmp_path):
+    """A solution named col\\u200b.ipynb and the untouched release named col[U+200B].ipynb once shared one
+    row, one results folder and one feedback (both 0, or both 10)."""
+    submissions = tmp_path / "in"
+    submissions.mkdir()
+    shutil.copy(LAYOUT.solution_notebook("lstm_parameters"), submissions / "col\u200b.ipynb")
+    shutil.copy(LAYOUT.release_notebook("lstm_parameters"), submissions / "col[U+200B].ipynb")
+    out = tmp_path / "out"
+    table = grade.main(assignment="lstm_parameters", submissions=submissions, out=out, timeout=300)
+    totals = table.set_index("file")["total_points_earned"].to_dict()
+    assert totals == {"points-per-question": 10, "col[U+200B].ipynb": 0, "col[U+200B].ipynb~2": 10}
+    assert {path.name for path in (out / "feedback").glob("*.md")} == {"col[U+200B].ipynb.md",
+                                                                       "col[U+200B].ipynb~2.md"}
+    assert "Names that look alike (1)" in (out / report.REPORT_HTML).read_text()

@@ -13,10 +13,11 @@ import shutil
 import statistics
 import subprocess
 
+import mistune
 import pandas as pd
 import pytest
 
-from kit import graded, gradebook, report
+from kit import feedback, graded, gradebook, report
 from kit.layout import ROOT
 from tests import chromium
 from tests.test_build import hidden_test_lines
@@ -296,3 +297,17 @@ def test_a_row_not_graded_comes_first_and_its_feedback_says_so(out):
     assert html.index("Not graded (1)") < html.index("<h2>Scores</h2>")
     feedback = (out / "feedback" / "vanished.ipynb.md").read_text()
     assert "has not been graded yet" in feedback and "Points: **– of 10**" in feedback
+
+
+def test_student_text_stays_text_in_markdown_feedback(out):
+    """A status carries the notebook's own assignment name: its line breaks once started a heading, a code
+    block and a paragraph of raw HTML in the student's .md feedback."""
+    forged = ("Grading failed: OtterRuntimeError: Received submission for assignment 'x\n\n<h1>Points: 10 of 10 "
+              "(regraded)</h1>\n\n    a code block\n# a heading\n1. a list' (this is assignment 'sequential_mnist')")
+    batch = graded.read(out)
+    submission = next(submission for submission in batch.submissions if submission.outcome == "failed")
+    submission.status = forged
+    rendered = mistune.html(feedback.markdown(batch, submission))
+    for markup in ("<h1>Points", "<pre>", "<h1>a heading", "<ol>"):
+        assert markup not in rendered
+    assert "&lt;h1&gt;Points: 10 of 10 (regraded)&lt;/h1&gt; a code block # a heading 1. a list" in rendered
