@@ -29,6 +29,7 @@ the sandbox then caps memory with its watchdog (watchdog.py).
 import errno
 import os
 import pathlib
+import shlex
 import signal
 import time
 
@@ -130,6 +131,11 @@ class Group:
     def join(self, pid):
         for path in self.procs_files:
             path.write_text(str(pid))
+
+    def wrap(self, command):
+        """command, made to join the group before it starts (its shell writes its pid, then becomes it)."""
+        joins = "".join(f"echo $$ > {shlex.quote(str(path))} && " for path in self.procs_files)
+        return ["sh", "-c", f'{joins}exec "$@"', "sh", *command]
 
     def peak_memory(self):
         """The most memory the group has used, in bytes; None where the kernel does not say."""
