@@ -82,7 +82,7 @@ def grade(*, upload, source, timeout=None, limits=None, hidden=()):
         results, status = None, f"Grading failed: {type(error).__name__}: {error}"
     phases["total"] = time.monotonic() - started
     report = failed_report(source, status) if results is None else judge.gradescope_results(results, source)
-    report["extra_data"] = {"status": status, "isolation": box.level, **usage,
+    report["extra_data"] = {"status": status, "isolation": box.level, "limits": box.enforced_limits(), **usage,
                             "phases": {name: round(seconds, 3) for name, seconds in phases.items()},
                             "test_cases": [] if results is None else judge.test_case_records(results),
                             "measurements": measurements}
