@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from kit.grading import sandbox, watchdog
+from kit.grading import cgroups, sandbox, watchdog
 
 MB = 2**20
 # A tree: the outermost process starts two children that each allocate MB_EACH, and one orphan
@@ -81,15 +81,17 @@ def test_the_sandbox_without_cgroups_caps_memory_by_the_watchdog_and_says_so(cgr
                          {"PATH": "/usr/bin:/bin"})
         assert hog.wait(timeout=30) != 0
         assert box.hit_memory_limit() and box.peak_memory() > 128 * MB
+    assert box.level.endswith("memory by watchdog")
 
 
 def test_the_sandbox_with_cgroups_names_them_and_gives_each_kernel_one_cpu():
-    if os.geteuid() != 0 or not sandbox.cgroups.available():
+    mechanism = cgroups.available()
+    if os.geteuid() != 0 or not mechanism:
         pytest.skip("needs a writable cgroup hierarchy (root here)")
     with sandbox.Sandbox(sandbox.Limits(memory_bytes=512 * MB)) as box:
-        mechanism = sandbox.cgroups.available()
         limits = box.enforced_limits()
         assert limits["memory"] == {"bytes": 512 * MB, "by": mechanism} and box.watchdog is None
         assert limits["cpus"] == {"value": sandbox.DEFAULT_CPUS, "by": mechanism}
         assert limits["processes"] == {"value": 512, "by": mechanism}
         assert box.level.endswith(f"limits by {mechanism}")
+    assert box.level.endswith(f"limits by {mechanism}"), "results.json reads the level after the sandbox closed"

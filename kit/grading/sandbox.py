@@ -119,8 +119,11 @@ class Sandbox:
         """What this sandbox gives, in words (for results.json and the logs)."""
         parts = ["separate user" if self.root else "grader's own user"]
         parts.append("namespaces (mount, pid, net)" if self.namespaces else "no namespaces")
-        parts.append(describe_limits(self.enforced))
-        return ", ".join(parts)
+        # from what was enforced, which outlives the cgroup: results.json reads this after the grading
+        mechanisms = dict.fromkeys(self.enforced[name]["by"] for name in ("processes", "cpus", "memory")
+                                   if name in self.enforced)
+        words = [f"limits by {by}" if by.startswith("cgroup") else f"memory by {by}" for by in mechanisms]
+        return ", ".join(parts + (words or ["no memory, CPU or process limits"]))
 
     def enforced_limits(self):
         """Each limit really enforced, with what enforces it: {"memory": {"bytes": N, "by": "cgroup v1"}, ...}."""
@@ -254,19 +257,6 @@ class Sandbox:
         subprocess.run(["umount", "--lazy", str(workspace)], capture_output=True)
         shutil.rmtree(workspace, ignore_errors=True)
         (STATE / f"workspace-{self.uid}.jail.json").unlink(missing_ok=True)
-
-
-def describe_limits(enforced):
-    """'limits by cgroup v1', 'memory by watchdog', ... for the level's words."""
-    by_mechanism = {}
-    for name, words in (("memory", "memory"), ("cpus", "CPU"), ("processes", "processes")):
-        if name in enforced:
-            by_mechanism.setdefault(enforced[name]["by"], []).append(words)
-    if not by_mechanism:
-        return "no memory, CPU or process limits"
-    if len(by_mechanism) == 1 and len(next(iter(by_mechanism.values()))) == 3:
-        return f"limits by {next(iter(by_mechanism))}"
-    return ", ".join(f"{' and '.join(names)} by {mechanism}" for mechanism, names in by_mechanism.items())
 
 
 def private_runtime_folder():
