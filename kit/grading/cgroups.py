@@ -55,7 +55,9 @@ def enabled():
 
 
 def available(root=ROOT, read_own=read_proc_self_cgroup):
-    """The mechanism ("cgroup v1" or "cgroup v2") if a group can be made here now, else None."""
+    """The mechanism ("cgroup v1" or "cgroup v2") if a group can be made here now, else None.
+
+    On v2 the probe, like any first group, moves the grader's processes into their leaf (LEAF)."""
     try:
         probe = Group.create(f"kit-probe-{os.getpid()}", root=root, read_own=read_own)
     except OSError:
@@ -92,10 +94,10 @@ class Group:
         group = Group.named(name, root, read_own)
         if not group.folders:
             raise Unavailable("none of the memory, cpu and pids controllers is available")
-        group.make()
         try:
+            group.make()
             group.apply({"memory": memory_bytes, "cpus": cpus, "processes": processes})
-        except OSError:
+        except OSError:  # a folder that could not be made or a limit that did not take: none of it stays
             group.remove()
             raise
         return group

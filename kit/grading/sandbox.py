@@ -34,11 +34,11 @@ from . import cgroups, watchdog
 
 KERNEL_UIDS = range(64_100, 64_164)  # unlikely to belong to anyone; no /etc/passwd entry needed
 STATE = pathlib.Path("/run/kit-kernels")  # as root: the user ids' locks and the workspaces
-# Without CPUS, each kernel gets a cgroup quota of one CPU. Fairness among kernels alone would need
-# nothing (sibling cgroups already share the CPU equally under contention), but a quota also
-# bounds what one kernel takes from the judges, from the batch and from everyone else on a shared
-# machine, and it makes a submission's time the same whether it is graded alone or in a busy
-# batch, so that TIMEOUT means the same for every row. Measured in the README ("Limits on every host").
+# Without CPUS each kernel gets a cgroup quota of one CPU. Fairness among kernels needs no setting
+# (sibling cgroups share the CPU equally under contention); the quota bounds what one kernel
+# (TensorFlow starts a thread per core) takes from the judges and everyone else on a shared machine,
+# and keeps a kernel graded alone from running much faster than in a full batch, so that TIMEOUT
+# means about the same for every row. Its cost: a kernel graded alone leaves idle cores idle.
 DEFAULT_CPUS = 1.0
 # Every other top-level entry (/home, /root, /work, /srv, /opt, ...) is covered in every sandbox:
 # the kernel sees the system it runs on and nothing of anyone's files. These are never covered.
