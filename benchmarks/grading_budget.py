@@ -4,9 +4,9 @@ For each assignment it executes the solution notebook in a copy of its release f
 notebook's own export cell writes the zip, then grades that zip
   * with `python -m kit grade` (what `make grade` runs), and
   * through the autograder zip's own entry point in a Gradescope-shaped folder,
-each inside a fresh memory cgroup when run as root (cgroup v1), under /usr/bin/time -v. It prints a
-Markdown table: wall time, the largest single process' peak RSS, and the peak of all the processes
-together (the cgroup's memory.max_usage_in_bytes, what a container limit counts).
+each inside a fresh cgroup where one is writable (kit/grading/cgroups.py: v1 or v2), under
+/usr/bin/time -v. It prints a Markdown table: wall time, the largest single process' peak RSS, and
+the peak of all the processes together (the cgroup's peak, what a container limit counts).
 
 Run it against any checkout, so that a change is measured before and after in one run:
 
@@ -27,10 +27,10 @@ import uuid
 import nbformat
 from nbclient import NotebookClient
 
+from kit.grading import cgroups
 from kit.layout import ROOT
 
 PYTHON = pathlib.Path(sys.executable)
-CGROUP_MEMORY = pathlib.Path("/sys/fs/cgroup/memory")
 
 
 def export_zip(checkout, assignment, scratch):
@@ -46,13 +46,12 @@ def export_zip(checkout, assignment, scratch):
 
 
 def in_cgroup(command):
-    """Prefix that runs command inside a new memory cgroup (root only), and the cgroup's folder."""
-    if os.geteuid() != 0 or not (CGROUP_MEMORY / "cgroup.procs").exists():
+    """Prefix that runs command inside a new cgroup (where one is writable), and the cgroups.Group."""
+    try:
+        group = cgroups.Group.create(f"kit-budget-{uuid.uuid4().hex[:8]}")
+    except OSError:
         return command, None
-    group = CGROUP_MEMORY / f"kit-budget-{uuid.uuid4().hex[:8]}"
-    group.mkdir()
-    shell = f'echo $$ > {group}/cgroup.procs && exec "$@"'
-    return ["sh", "-c", shell, "sh", *command], group
+    return group.wrap(command), group
 
 
 def measure(command, cwd):
@@ -65,8 +64,9 @@ def measure(command, cwd):
     rss_kb = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", completed.stderr).group(1))
     total = None
     if group is not None:
-        total = int((group / "memory.max_usage_in_bytes").read_text()) / 2**20
-        group.rmdir()
+        peak = group.peak_memory()
+        total = peak / 2**20 if peak else None
+        group.remove()
     if completed.returncode != 0:
         print(completed.stdout[-3000:], completed.stderr[-3000:], file=sys.stderr)
     return hours * 3600 + minutes * 60 + seconds, rss_kb / 1024, total, completed.returncode

@@ -83,11 +83,27 @@ def main(*, assignment, submissions, out, timeout=DEFAULT_TIMEOUT, memory=None, 
     outcomes = [(name, outcome(future, autograder)) for name, future in zip(names, futures)]
     table = grades_table(points, outcomes)
     table.to_csv(out / FINAL_GRADES_CSV, index=False)
-    levels = sorted({result["extra_data"]["isolation"] for _, result in outcomes if "isolation" in result["extra_data"]})
-    (out / SETTINGS_JSON).write_text(json.dumps({"assignment": assignment, **limits, "jobs": jobs, "sandbox": sandbox,
-                                                 "isolation": levels, "kit_version": kit_version()}, indent=2))
+    results = [result for _, result in outcomes]
+    levels = sorted({result["extra_data"]["isolation"] for result in results if "isolation" in result["extra_data"]})
+    (out / SETTINGS_JSON).write_text(json.dumps({"assignment": assignment, **enforced_settings(limits, results),
+                                                 "jobs": jobs, "sandbox": sandbox, "isolation": levels,
+                                                 "kit_version": kit_version()}, indent=2))
     report.main(out=out, student_pattern=student_pattern)
     return table
+
+
+def enforced_settings(limits, results):
+    """The limits as grading_settings.json records them: only those every sandbox enforced (memory as asked
+    for, the CPUs each kernel really had), and the list of what enforced them (results.json's extra_data.limits)."""
+    enforced = [result["extra_data"]["limits"] for result in results if "limits" in result["extra_data"]]
+    settings = {"timeout": limits["timeout"]}
+    if enforced and all("memory" in each for each in enforced):
+        settings["memory"] = limits["memory"]
+    cpus = {each["cpus"]["value"] for each in enforced if "cpus" in each}
+    if enforced and all("cpus" in each for each in enforced) and len(cpus) == 1:
+        settings["cpus"] = cpus.pop()
+    settings["limits"] = [each for number, each in enumerate(enforced) if each not in enforced[:number]]
+    return settings
 
 
 def kit_version():

@@ -8,7 +8,6 @@ MEMORY and CPUS it tries Gradescope's container sizes from the smallest up.
 """
 
 import json
-import os
 import pathlib
 import shutil
 import subprocess
@@ -19,7 +18,7 @@ import uuid
 import zipfile
 
 from . import submissions
-from .grading import sandbox, status
+from .grading import cgroups, sandbox, status
 from .layout import Layout
 
 # (CPUs, memory) of Gradescope's autograder containers, smallest first; the first is its default.
@@ -31,9 +30,9 @@ def main(*, assignment, memory=None, cpus=None, root=None):
     """Print one row per example and size; returns the rows as dicts."""
     layout = Layout(root)
     sizes = [(cpus, memory)] if memory or cpus else GRADESCOPE_SIZES
-    enforced = os.geteuid() == 0 and sandbox.cgroups_work()
+    enforced = cgroups.available()
     if not enforced:
-        print("note: limits cannot be enforced here (cgroup v1 folders need root); peaks are measured only")
+        print("note: limits cannot be enforced here (no writable cgroup v1 or v2 hierarchy); peaks are not measured")
     print(f"| {assignment} example | CPUs | memory | peak memory | time | result |\n|---|---:|---:|---:|---:|---|")
     rows = []
     with tempfile.TemporaryDirectory() as scratch:
@@ -44,7 +43,7 @@ def main(*, assignment, memory=None, cpus=None, root=None):
         for size_cpus, size_memory in sizes:
             for upload in uploads:
                 row = run_limited(layout.autograder_zip(assignment), upload, scratch / uuid.uuid4().hex,
-                                  size_cpus, size_memory if enforced else None)
+                                  size_cpus, size_memory, limited=bool(enforced))
                 row.update(example=upload.stem, cpus=size_cpus, memory=size_memory)
                 rows.append(row)
                 peak = f"{row['peak_mb']:,.0f} MB" if row["peak_mb"] else "n/a"
@@ -56,18 +55,18 @@ def main(*, assignment, memory=None, cpus=None, root=None):
     return rows
 
 
-def run_limited(autograder, upload, folder, cpus, memory):
-    """Run the zip's entry point on upload in a cgroup of (cpus, memory); the result as a dict."""
-    groups = make_container_cgroups(cpus, memory) if memory or cpus else []
+def run_limited(autograder, upload, folder, cpus, memory, limited=True):
+    """Run the zip's entry point on upload in a cgroup of (cpus, memory) (none unless limited); the result as a dict."""
+    group = container_cgroup(cpus, memory) if limited else None
     begun = time.monotonic()
     try:
-        results, completed = run_entry_point(autograder, upload, folder, groups)
-        peak = peak_mb(groups)
-        killed = any(sandbox.oom_kills(group) for group in groups if (group / "memory.oom_control").exists())
+        results, completed = run_entry_point(autograder, upload, folder, group)
+        peak_bytes = group.peak_memory() if group else None
+        peak = peak_bytes / 2**20 if peak_bytes else None
+        killed = bool(group and group.oom_kills())
     finally:
-        for group in groups:
-            sandbox.sweep_cgroup(group)
-            group.rmdir()
+        if group:
+            group.remove()
     seconds = time.monotonic() - begun
     if results is None:
         result = "out of memory" if killed else f"failed (exit {completed.returncode})"
@@ -84,8 +83,8 @@ def run_limited(autograder, upload, folder, cpus, memory):
     return {"passed": passed, "result": result, "peak_mb": peak, "seconds": seconds}
 
 
-def run_entry_point(autograder, upload, root, cgroups=()):
-    """Lay out source/, submission/ and results/ as Gradescope does, run the zip's run_otter.py.
+def run_entry_point(autograder, upload, root, group=None):
+    """Lay out source/, submission/ and results/ as Gradescope does, run the zip's run_otter.py (in group, if given).
 
     Gradescope unpacks an uploaded zip into submission/; a notebook is copied there as it is.
     Returns (results.json as a dict, or None when it wrote none; the CompletedProcess).
@@ -105,32 +104,14 @@ def run_entry_point(autograder, upload, root, cgroups=()):
     if entry_point.count('"/autograder"') != 1:
         raise ValueError("run_otter.py should name the folder /autograder exactly once")
     (root / "source" / "run_here.py").write_text(entry_point.replace('"/autograder"', repr(str(root))))
-    join = "".join(f"echo $$ > {group}/cgroup.procs && " for group in cgroups)
-    command = ["sh", "-c", f'{join}exec "$@"', "sh", sys.executable, "run_here.py"]
+    command = [sys.executable, "run_here.py"]
+    command = group.wrap(command) if group else command
     completed = subprocess.run(command, cwd=root / "source", capture_output=True, text=True)
     results = root / "results" / "results.json"
     return (json.loads(results.read_text()) if results.exists() else None), completed
 
 
-def make_container_cgroups(cpus, memory):
-    groups = []
-    name = f"kit-preflight-{uuid.uuid4().hex[:8]}"
-    if memory:
-        group = sandbox.own_cgroup("memory") / name
-        group.mkdir()
-        (group / "memory.limit_in_bytes").write_text(str(sandbox.parse_size(memory)))
-        groups.append(group)
-    if cpus:
-        group = sandbox.own_cgroup("cpu") / name
-        group.mkdir()
-        (group / "cpu.cfs_period_us").write_text("100000")
-        (group / "cpu.cfs_quota_us").write_text(str(int(cpus * 100_000)))
-        groups.append(group)
-    return groups
-
-
-def peak_mb(groups):
-    for group in groups:
-        if (group / "memory.max_usage_in_bytes").exists():
-            return int((group / "memory.max_usage_in_bytes").read_text()) / 2**20
-    return None
+def container_cgroup(cpus, memory):
+    """A cgroup shaped like a container of this size (cgroups.py: v1 or v2, whichever is here)."""
+    return cgroups.Group.create(f"kit-preflight-{uuid.uuid4().hex[:8]}", cpus=cpus,
+                                memory_bytes=sandbox.parse_size(memory) if memory else None)

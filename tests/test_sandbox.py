@@ -141,3 +141,19 @@ def grade_as_an_ordinary_user(tmp_path):
     assert report["extra_data"]["status"] == Completed().text
     assert report["extra_data"]["isolation"].startswith("grader's own user, namespaces (mount, pid, net)")
     assert all(test["score"] == test["max_score"] for test in report["tests"] if "max_score" in test)
+
+
+@pytest.mark.slow
+def test_without_cgroups_the_watchdog_grades_the_memory_hog_out_of_memory(tmp_path):
+    """KIT_CGROUPS=off, as on a host where no cgroup is writable: the watchdog holds the cap, and says so."""
+    cases = {"memory_hog": submissions.load_cases(HOSTILE)["memory_hog"]}
+    submissions.main(assignment=ASSIGNMENT, cases=cases, out=tmp_path / "in")
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "kit", "grade", "--assignment", ASSIGNMENT, "--submissions", str(tmp_path / "in"),
+               "--out", str(out), "--memory", "1G", "--timeout", "180", "--jobs", "1"]
+    completed = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, env={**os.environ, "KIT_CGROUPS": "off"})
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    extra = json.loads((out / "results" / "memory_hog.ipynb" / "results.json").read_text())["extra_data"]
+    assert extra["status"].startswith(cases["memory_hog"]["expected"]["status"]), extra["status"]
+    assert extra["limits"]["memory"] == {"bytes": 2**30, "by": "watchdog"}
+    assert extra["isolation"].endswith("memory by watchdog") and extra["peak_memory_mb"] > 1024

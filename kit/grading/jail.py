@@ -16,8 +16,8 @@ WRITABLE_FOR_ALL = ("/tmp", "/var/tmp", "/dev/shm")
 
 def main(spec_path):
     spec = json.loads(pathlib.Path(spec_path).read_text())
-    for group in spec["cgroups"]:  # before anything else, so that all the kernel starts is counted
-        pathlib.Path(group, "cgroup.procs").write_text(str(os.getpid()))
+    for procs in spec["cgroup_procs"]:  # before anything else, so that all the kernel starts is counted
+        pathlib.Path(procs).write_text(str(os.getpid()))
     if spec["namespaces"]:
         mount("--make-rprivate", "/")
         keep = [pathlib.Path(path) for path in spec["keep"]]

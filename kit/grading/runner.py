@@ -93,7 +93,7 @@ def grade(*, upload, source, timeout=None, limits=None, hidden=()):
     report = (failed_report_for(judge.points_per_question(source), outcome) if results is None
               else judge.gradescope_results(results, source))
     report["extra_data"] = {"status": outcome.text, "outcome": status.to_json(outcome), "isolation": box.level,
-                            **usage, "judge_peak_memory_mb": round(judge_peak_memory() / 2**20),
+                            "limits": box.enforced_limits(), **usage, "judge_peak_memory_mb": round(judge_peak_memory() / 2**20),
                             "phases": {name: round(seconds, 3) for name, seconds in phases.items()},
                             "test_cases": [] if results is None else judge.test_case_records(results),
                             "measurements": measurements}

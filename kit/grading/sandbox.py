@@ -8,7 +8,9 @@ What each level gives (every grading's results.json and log name the one reached
     system's (/home, /root, /work, /opt, ..., so the kit, the submissions and the output too) is
     covered by an empty one, but for its Python environment (read-only) and its workspace;
     /tmp, /var/tmp and /dev/shm are its own small tmpfs, gone when it ends;
-  * cgroup: memory, CPU and process-count limits (root, with writable cgroup v1 folders).
+  * limits: memory, CPU and process count by a cgroup (v1 or v2, cgroups.py) as root where one is
+    writable; elsewhere memory by a watchdog in the grader (watchdog.py); file size by rlimit;
+    the workspace and /tmp by tmpfs sizes. enforced_limits() says which mechanism holds each.
 A container without CAP_SYS_ADMIN (Gradescope's) gets the user id and what cgroups allow.
 Whatever the level, every process the submission started is gone before close() returns: the
 PID namespace dies with its first process, and the cgroup and the user id are swept.
@@ -30,10 +32,16 @@ import sys
 import tempfile
 import time
 
+from . import cgroups, watchdog
+
 KERNEL_UIDS = range(64_100, 64_164)  # unlikely to belong to anyone; no /etc/passwd entry needed
 STATE = pathlib.Path("/run/kit-kernels")  # as root: the user ids' locks and the workspaces
-CGROUPS = pathlib.Path("/sys/fs/cgroup")
-CONTROLLERS = ("memory", "cpu", "pids")
+# Without CPUS each kernel gets a cgroup quota of one CPU. Fairness among kernels needs no setting
+# (sibling cgroups share the CPU equally under contention); the quota bounds what one kernel
+# (TensorFlow starts a thread per core) takes from the judges and everyone else on a shared machine,
+# and keeps a kernel graded alone from running much faster than in a full batch, so that TIMEOUT
+# means about the same for every row. Its cost: a kernel graded alone leaves idle cores idle.
+DEFAULT_CPUS = 1.0
 # Every other top-level entry (/home, /root, /work, /srv, /opt, ...) is covered in every sandbox:
 # the kernel sees the system it runs on and nothing of anyone's files. These are never covered.
 SYSTEM_TREES = {"/", "/usr", "/lib", "/lib32", "/lib64", "/bin", "/sbin", "/etc", "/proc", "/sys", "/dev", "/run",
@@ -45,7 +53,7 @@ PR_SET_PDEATHSIG = 1
 
 @dataclasses.dataclass
 class Limits:
-    """What one submission may use; memory_bytes and cpus of None mean no limit."""
+    """What one submission may use; memory_bytes of None means no limit, cpus of None DEFAULT_CPUS."""
 
     memory_bytes: int | None = None
     cpus: float | None = None
@@ -54,6 +62,10 @@ class Limits:
     workspace_bytes: int = 256 * 2**20  # the kernel's folder: the notebook, data/, the answers
     tmp_bytes: int = 64 * 2**20  # each of its own /tmp, /var/tmp and /dev/shm
     file_bytes: int = 128 * 2**20  # any one file it writes
+
+    @property
+    def cpu_share(self):
+        return self.cpus or DEFAULT_CPUS
 
 
 def parse_size(text):
@@ -85,20 +97,6 @@ def namespaces_work():
         return False
 
 
-@functools.cache
-def cgroups_work():
-    if os.geteuid() != 0:
-        return False
-    try:
-        for controller in CONTROLLERS:
-            probe = own_cgroup(controller) / f"kit-probe-{os.getpid()}"
-            probe.mkdir()
-            probe.rmdir()
-        return True
-    except OSError:
-        return False
-
-
 class Sandbox:
     """One submission's sandbox. Use as a context manager; launch() starts the kernel inside it."""
 
@@ -113,7 +111,9 @@ class Sandbox:
         self.root = os.geteuid() == 0
         self.uid = self.gid = None
         self.lock = None
-        self.cgroups = {}  # controller: folder
+        self.group = None  # the kernel's cgroups.Group, where a hierarchy is writable
+        self.watchdog = None  # the memory cap where the group cannot hold it
+        self.enforced = {}  # what enforced_limits() says, settled on entering
         self.namespaces = namespaces_work()
         self.workspace = None
         self.process = None
@@ -123,25 +123,56 @@ class Sandbox:
         """What this sandbox gives, in words (for results.json and the logs)."""
         parts = ["separate user" if self.root else "grader's own user"]
         parts.append("namespaces (mount, pid, net)" if self.namespaces else "no namespaces")
-        parts.append("cgroup limits" if self.root and cgroups_work() else "no cgroup limits")
-        return ", ".join(parts)
+        # from what was enforced, which outlives the cgroup: results.json reads this after the grading
+        mechanisms = dict.fromkeys(self.enforced[name]["by"] for name in ("processes", "cpus", "memory")
+                                   if name in self.enforced)
+        words = [f"limits by {by}" if by.startswith("cgroup") else f"memory by {by}" for by in mechanisms]
+        return ", ".join(parts + (words or ["no memory, CPU or process limits"]))
+
+    def enforced_limits(self):
+        """Each limit really enforced, with what enforces it: {"memory": {"bytes": N, "by": "cgroup v1"}, ...}."""
+        return {name: dict(limit) for name, limit in self.enforced.items()}
 
     def __enter__(self):
+        mounted = False
         if self.root:
             self.claim_user_id()
             self.workspace = STATE / f"workspace-{self.uid}"
             self.workspace.mkdir(mode=0o700)
             mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={self.limits.workspace_bytes},mode=0700,"
                                       f"uid={self.uid},gid={self.gid}", "tmpfs", str(self.workspace)],
-                                     capture_output=True)
-            if mounted.returncode != 0:  # no mounting in this container: a plain folder of the kernel's
+                                     capture_output=True).returncode == 0
+            if not mounted:  # no mounting in this container: a plain folder of the kernel's
                 os.chown(self.workspace, self.uid, self.gid)
-            if cgroups_work():
-                self.make_cgroups()
+            self.group = self.make_cgroup()
             open_python_to_others()
         else:
             self.workspace = pathlib.Path(tempfile.mkdtemp(prefix="kit-kernel-", dir=private_runtime_folder()))
+        if self.limits.memory_bytes and "memory" not in (self.group.limits if self.group else {}):
+            self.watchdog = watchdog.Watchdog(self.limits.memory_bytes, uid=self.uid)
+        self.enforced = self.settle_enforced(mounted)
         return self
+
+    def make_cgroup(self):
+        """The kernel's cgroup (memory, CPU, processes), or None where no hierarchy is writable."""
+        try:
+            return cgroups.Group.create(self.cgroup_name, memory_bytes=self.limits.memory_bytes,
+                                        cpus=self.limits.cpu_share, processes=self.limits.processes)
+        except OSError:
+            return None
+
+    @property
+    def cgroup_name(self):
+        return f"kit-kernel-{self.uid}"
+
+    def settle_enforced(self, workspace_mounted):
+        enforced = {**(self.group.enforced() if self.group else {}), **(self.watchdog.enforced() if self.watchdog else {})}
+        enforced["file_bytes"] = {"bytes": self.limits.file_bytes, "by": "rlimit"}  # the jail sets it everywhere
+        if workspace_mounted:
+            enforced["workspace_bytes"] = {"bytes": self.limits.workspace_bytes, "by": "tmpfs"}
+        if self.namespaces:
+            enforced["tmp_bytes"] = {"bytes": self.limits.tmp_bytes, "by": "tmpfs"}
+        return enforced
 
     def claim_user_id(self):
         STATE.mkdir(parents=True, exist_ok=True)
@@ -159,23 +190,6 @@ class Sandbox:
             return
         raise RuntimeError(f"all {len(KERNEL_UIDS)} kernel user ids are busy")
 
-    def make_cgroups(self):
-        limits = self.limits
-        settings = {
-            "memory": {"memory.limit_in_bytes": limits.memory_bytes, "memory.memsw.limit_in_bytes": limits.memory_bytes}
-            if limits.memory_bytes else {},
-            "cpu": {"cpu.cfs_period_us": 100_000, "cpu.cfs_quota_us": int(limits.cpus * 100_000)} if limits.cpus else {},
-            "pids": {"pids.max": limits.processes},
-        }
-        for controller in CONTROLLERS:
-            group = own_cgroup(controller) / f"kit-kernel-{self.uid}"
-            group.mkdir()
-            self.cgroups[controller] = group
-            for name, value in settings[controller].items():
-                with_file = group / name
-                if with_file.exists():  # memsw exists only where swap accounting is on
-                    with_file.write_text(str(value))
-
     def give(self, path):
         """Hand a file or folder the judge made to the kernel's user, so that the kernel can use it."""
         if self.uid is None:
@@ -187,7 +201,8 @@ class Sandbox:
         """Start command (the kernel) in the sandbox; returns its Popen (the outermost process)."""
         pythons = python_prefixes()
         spec = {"command": command, "environment": environment, "workspace": str(self.workspace),
-                "uid": self.uid, "gid": self.gid, "cgroups": [str(group) for group in self.cgroups.values()],
+                "uid": self.uid, "gid": self.gid,
+                "cgroup_procs": [str(path) for path in self.group.procs_files] if self.group else [],
                 "hidden": self.hidden, "keep": [*pythons, str(self.workspace)], "read_only": pythons,
                 "tmp_bytes": self.limits.tmp_bytes, "file_bytes": self.limits.file_bytes,
                 "namespaces": self.namespaces}
@@ -202,17 +217,19 @@ class Sandbox:
         self.process = subprocess.Popen([*prefix, *jail], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                         stderr=subprocess.DEVNULL, start_new_session=True, preexec_fn=die_with_parent,
                                         env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONPATH": kit_root})
+        if self.watchdog:
+            self.watchdog.watch(self.process.pid)
         return self.process
 
     def peak_memory(self):
-        """The memory cgroup's peak in bytes, or None without one."""
-        group = self.cgroups.get("memory")
-        return int((group / "memory.max_usage_in_bytes").read_text()) if group else None
+        """The kernel's peak memory in bytes (its cgroup's, else the watchdog's), or None where unknown."""
+        if self.group and "memory" in self.group.folders:
+            return self.group.peak_memory()
+        return self.watchdog.peak if self.watchdog else None
 
     def hit_memory_limit(self):
-        """Whether the kernel's memory cgroup had a process killed for memory."""
-        group = self.cgroups.get("memory")
-        return bool(group) and oom_kills(group) > 0
+        """Whether a process of the kernel was killed for memory (by its cgroup or by the watchdog)."""
+        return bool(self.group and self.group.oom_kills()) or bool(self.watchdog and self.watchdog.killed)
 
     def stop_kernel(self):
         """End the kernel and everything it started: the PID namespace goes with its first process."""
@@ -223,6 +240,8 @@ class Sandbox:
             sweep_user(self.uid)
 
     def __exit__(self, *exc):
+        if self.watchdog:
+            self.watchdog.stop()
         self.stop_kernel()
         if self.root:
             self.remove_leftovers()
@@ -231,14 +250,13 @@ class Sandbox:
             shutil.rmtree(self.workspace, ignore_errors=True)
 
     def remove_leftovers(self):
-        """Kill every process of the user id and cgroups, unmount and remove the workspace and cgroups."""
+        """Kill every process of the user id and cgroup, unmount and remove the workspace and cgroup."""
         sweep_user(self.uid)
-        for controller in CONTROLLERS:
-            group = own_cgroup(controller) / f"kit-kernel-{self.uid}"
-            if group.exists():
-                sweep_cgroup(group)
-                group.rmdir()
-        self.cgroups = {}
+        try:
+            cgroups.Group.named(self.cgroup_name).remove()
+        except cgroups.Unavailable:
+            pass
+        self.group = None
         workspace = STATE / f"workspace-{self.uid}"
         subprocess.run(["umount", "--lazy", str(workspace)], capture_output=True)
         shutil.rmtree(workspace, ignore_errors=True)
@@ -251,16 +269,6 @@ def die_with_parent():
     ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     _, hard = resource.getrlimit(resource.RLIMIT_DATA)
     resource.setrlimit(resource.RLIMIT_DATA, (hard, hard))
-
-
-def own_cgroup(controller):
-    """This process' cgroup folder for a v1 controller: the kernel's cgroups nest inside it, so that a
-    container's limits (or make preflight's) still hold for the kernel."""
-    for line in pathlib.Path("/proc/self/cgroup").read_text().splitlines():
-        _, controllers, path = line.split(":", 2)
-        if controller in controllers.split(","):
-            return CGROUPS / controller / path.lstrip("/")
-    return CGROUPS / controller
 
 
 def private_runtime_folder():
@@ -288,38 +296,9 @@ def sweep_user(uid):
     raise RuntimeError(f"processes of user id {uid} survived the sweep")
 
 
-def oom_kills(group):
-    """How many processes the kernel's OOM killer took in a v1 memory cgroup."""
-    fields = dict(line.split() for line in (group / "memory.oom_control").read_text().splitlines())
-    return int(fields.get("oom_kill", 0))
-
-
-def sweep_cgroup(group):
-    for _ in range(50):
-        pids = [int(pid) for pid in (group / "cgroup.procs").read_text().split()]
-        if not pids:
-            return
-        for pid in pids:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        time.sleep(0.05)
-    raise RuntimeError(f"processes in {group} survived the sweep")
-
-
 def processes_of(uid):
     """Live processes of a user id (a zombie is already dead: it only waits for its parent)."""
-    found = []
-    for entry in pathlib.Path("/proc").iterdir():
-        try:
-            if entry.name.isdigit() and entry.stat().st_uid == uid:
-                state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
-                if state != "Z":
-                    found.append(int(entry.name))
-        except (FileNotFoundError, ProcessLookupError, IndexError):
-            pass
-    return found
+    return [pid for pid, entry in watchdog.process_table().items() if entry["uid"] == uid and entry["state"] != "Z"]
 
 
 def close_to_others(*folders):
