@@ -108,11 +108,16 @@ def test_nothing_of_the_grader_reaches_any_output(batch):
     assert "found nothing" in json.dumps(secrets_row), "the hunt for secrets found something"
 
 
-def test_the_batch_defaults_are_written_beside_the_grades(tmp_path):
-    (tmp_path / "in").mkdir()
-    grade.main(assignment=ASSIGNMENT, submissions=tmp_path / "in", out=tmp_path / "out")
-    settings = json.loads((tmp_path / "out" / grade.SETTINGS_JSON).read_text())
-    assert settings["timeout"] == 600 and settings["memory"] == grade.DEFAULT_MEMORY[ASSIGNMENT]
+def test_the_batch_records_only_the_limits_its_sandboxes_enforced():
+    requested = {"timeout": 600, "memory": grade.DEFAULT_MEMORY[ASSIGNMENT], "cpus": None}
+    assert grade.enforced_settings(requested, []) == {"timeout": 600, "limits": []}  # nothing graded, nothing enforced
+    by_cgroup = {"memory": {"bytes": 2**30, "by": "cgroup v2"}, "cpus": {"value": 1.0, "by": "cgroup v2"}}
+    by_watchdog = {"memory": {"bytes": 2**30, "by": "watchdog"}}
+    results = [{"extra_data": {"limits": by_cgroup}}, {"extra_data": {"limits": by_cgroup}}]
+    assert grade.enforced_settings(requested, results) == {"timeout": 600, "memory": "1G", "cpus": 1.0,
+                                                           "limits": [by_cgroup]}
+    mixed = grade.enforced_settings(requested, [*results, {"extra_data": {"limits": by_watchdog}}])
+    assert "cpus" not in mixed and mixed["limits"] == [by_cgroup, by_watchdog]
 
 
 @pytest.mark.slow
