@@ -179,10 +179,10 @@ def grade_one(submission, autograder, result_dir, limits, out):
         with open(log_path, "a") as log:
             log.write(f"--- attempt {attempt} of {GRADER_ATTEMPTS}\n")
         results = run_worker(submission, autograder, result_dir, limits, out, log_path)
-        outcome = status.from_json(results["extra_data"]["outcome"])
+        ending = status.from_json(results["extra_data"]["outcome"])
         with open(log_path, "a") as log:
-            log.write(f"--- attempt {attempt}: {outcome.text}\n")
-        if status.is_grade(outcome):
+            log.write(f"--- attempt {attempt}: {ending.text}\n")
+        if status.is_grade(ending):
             break
     runner.write_results(results, result_dir)
     return results

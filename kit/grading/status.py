@@ -13,48 +13,47 @@ The sentence each status shows (`text`) is for people: nothing parses it back to
 import dataclasses
 
 
-@dataclasses.dataclass(frozen=True)
-class Completed:
-    kind = "completed"
+class Status:
+    """A status's sentence is its TEMPLATE filled with its fields: one rule for every kind."""
+
+    kind = ""
+    TEMPLATE = ""
 
     @property
     def text(self):
-        return "Completed"
+        return self.TEMPLATE.format(**dataclasses.asdict(self))
 
 
 @dataclasses.dataclass(frozen=True)
-class TimedOut:
+class Completed(Status):
+    kind = "completed"
+    TEMPLATE = "Completed"
+
+
+@dataclasses.dataclass(frozen=True)
+class TimedOut(Status):
     seconds: float
     kind = "timed_out"
-
-    @property
-    def text(self):
-        return f"Timed out after {self.seconds:g} s"
+    TEMPLATE = "Timed out after {seconds:g} s"
 
 
 @dataclasses.dataclass(frozen=True)
-class StudentFailure:
+class StudentFailure(Status):
     """The submission's own failure: error is a class name (MemoryError, DeadKernelError, NotJSONError, ...)."""
 
     error: str
     detail: str
     kind = "student_failure"
-
-    @property
-    def text(self):
-        return f"Grading failed: {self.error}: {self.detail}"
+    TEMPLATE = "Grading failed: {error}: {detail}"
 
 
 @dataclasses.dataclass(frozen=True)
-class NotGraded:
+class NotGraded(Status):
     """The grader's failure: not a grade."""
 
     reason: str
     kind = "not_graded"
-
-    @property
-    def text(self):
-        return f"not graded: {self.reason}"
+    TEMPLATE = "not graded: {reason}"
 
 
 STATUSES = {status.kind: status for status in (Completed, TimedOut, StudentFailure, NotGraded)}
