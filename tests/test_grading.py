@@ -58,6 +58,28 @@ def test_answers_are_read_without_links_devices_or_excess(tmp_path):
             pass
 
 
+def test_the_outbox_never_follows_a_link_the_kernel_plants(tmp_path):
+    """The kernel owns its workspace: it renamed the judge's folder and put a link to a grader-side
+    folder in its place, and the judge once wrote into that folder and removed a folder of it."""
+    workspace, decoy = tmp_path / "workspace", tmp_path / "grader"
+    workspace.mkdir()
+    (decoy / "q0" / "sub").mkdir(parents=True)
+    (decoy / "q0" / "secret").write_text("the grader's")
+    with exchange.Outbox(workspace / ".judge", owner=None) as outbox:
+        first = outbox.post("q0", {"request.json": lambda handle: handle.write(b"{}")})
+        (workspace / ".judge").rename(workspace / "moved")  # what a thread in the kernel does
+        (workspace / ".judge").symlink_to(decoy)
+        (workspace / "moved" / "q0" / "answer.json").write_text('{"kind": "value", "value": 1}')
+        with exchange.open_regular("answer.json", 1000, first.descriptor) as handle:
+            assert handle.read() == b'{"kind": "value", "value": 1}'  # read from the folder the judge made
+        (workspace / "moved" / "q0" / "link").symlink_to(decoy / "q0", target_is_directory=True)
+        outbox.discard(first)
+        second = outbox.post("q1", {"request.json": lambda handle: handle.write(b"{}")})
+        outbox.discard(second)
+    assert sorted(str(path.relative_to(decoy)) for path in decoy.rglob("*")) == ["q0", "q0/secret", "q0/sub"]
+    assert not list((workspace / "moved").iterdir()), "each question's folder is removed once answered"
+
+
 class RowsDecoder:
     """Answers RemoteArray's row questions from an array held here, counting the rows sent."""
 

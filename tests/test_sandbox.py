@@ -6,20 +6,25 @@ memory cap; then every row must be there, the victims at full marks, nothing lef
 lying around, and nothing of the grader's in any output.
 """
 
+import contextlib
+import ctypes
 import json
 import os
 import pathlib
+import shlex
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
 import zipfile
 
+import mistune
 import pandas as pd
 import pytest
 
 from kit import grade, submissions
-from kit.grading import sandbox
+from kit.grading import sandbox, shared_places
 from kit.layout import ROOT, Layout
 from kit.grading.status import Completed
 
@@ -27,6 +32,10 @@ ASSIGNMENT = "lstm_parameters"
 HOSTILE = ROOT / "tests" / "hostile"
 SECRET = "KIT_TEST_SECRET_VALUE_8c1f"
 DAEMON_SECONDS = 4 + 8  # the daemon case waits 4 s before it starts overwriting; leave it time
+# swaps_the_judge_folder links the judge's folder here: a grader-side folder the kernel cannot see,
+# holding a root-owned q5 (the question it times its swap for) that the judge must not remove
+DECOY = pathlib.Path("/tmp/kit-hostile-decoy")
+IPC_KEYS = {0x6B697401, 0x6B697402, 0x6B697403}  # leaves_ipc_objects' System V keys
 root_only = pytest.mark.skipif(os.geteuid() != 0 or not sandbox.namespaces_work(),
                                reason="the strongest sandbox needs root and namespaces (CI has both)")
 
@@ -49,6 +58,7 @@ def batch(tmp_path_factory):
              "victim_one": {"description": "an honest solution"}, "victim_two": {"description": "another"}}
     submissions.main(assignment=ASSIGNMENT, cases=cases, out=folder / "in")
     traversal_and_bomb_zip(folder / "in" / "traversal_and_bomb.zip")
+    plant_decoy()
     out = folder / "out"
     command = [sys.executable, "-m", "kit", "grade", "--assignment", ASSIGNMENT, "--submissions", str(folder / "in"),
                "--out", str(out), "--memory", "1G", "--timeout", "180", "--jobs", "2"]
@@ -58,13 +68,31 @@ def batch(tmp_path_factory):
     return cases, completed, out, grades
 
 
+def plant_decoy():
+    shutil.rmtree(DECOY, ignore_errors=True)
+    (DECOY / "q5" / "sub").mkdir(parents=True)
+    (DECOY / "q5" / "secret").write_text("the grader's")
+    (DECOY / "q5" / "secret").chmod(0o600)
+
+
+def decoy_tree():
+    return sorted((str(path.relative_to(DECOY)), path.stat().st_uid) for path in DECOY.rglob("*"))
+
+
+def row_names(cases, folder):
+    """{case name: its row's file name}: the name the batch shows for the case's file."""
+    files = sorted(path.name for path in folder.iterdir())
+    shown = dict(zip(files, grade.visible_names([pathlib.Path(name) for name in files])))
+    return {name: shown[case.get("file", f"{name}.ipynb")] for name, case in cases.items()}
+
+
 @pytest.mark.slow
 @root_only
 def test_every_row_is_there_and_the_batch_exits_cleanly(batch):
     cases, completed, out, grades = batch
     assert completed.returncode == 0, completed.stderr[-2000:]
-    rows = {line.split(",")[0] for line in grades.splitlines()[2:]}
-    assert rows == {f"{name}.ipynb" for name in cases} | {"traversal_and_bomb.zip"}
+    rows = set(pd.read_csv(out / "final_grades.csv")["file"][1:])  # the first row holds the points possible
+    assert rows == set(row_names(cases, out.parent / "in").values()) | {"traversal_and_bomb.zip"}
 
 
 @pytest.mark.slow
@@ -73,8 +101,8 @@ def test_each_attack_earns_what_its_notebook_earns_and_victims_are_untouched(bat
     cases, _, out, _ = batch
     table = pd.read_csv(out / "final_grades.csv").set_index("file").to_dict(orient="index")
     possible = grade.points_per_question(Layout().autograder_zip(ASSIGNMENT))
-    for name, case in cases.items():
-        row = table[f"{name}.ipynb"]
+    for name, row_name in row_names(cases, out.parent / "in").items():
+        case, row = cases[name], table[row_name]
         status = case.get("expected", {}).get("status", Completed().text)
         assert row["grading_status"].startswith(status), (name, row["grading_status"])
         expected = submissions.expected_scores(case, possible)
@@ -93,6 +121,90 @@ def test_nothing_outlives_the_batch(batch):
     for leftover in ("/tmp/kit-hostile-leftover", "/var/tmp/kit-hostile-leftover", "/dev/shm/kit-hostile-leftover",
                      "/tmp/kit-hostile-traversal"):
         assert not pathlib.Path(leftover).exists(), leftover
+    for folder in shared_places.world_writable_folders():
+        assert not list(pathlib.Path(folder).glob("kit-hostile-leftover-*")), f"a kernel's file stayed in {folder}"
+    assert not ipc_objects_left(), "a kernel's System V object stayed on the host"
+    assert not posix_queue_left("/kit-hostile-queue"), "a kernel's POSIX message queue stayed on the host"
+
+
+def ipc_objects_left():
+    """Rows of /proc/sysvipc that a kernel user id owns or that carry leaves_ipc_objects' keys."""
+    uids = {str(uid) for uid in sandbox.KERNEL_UIDS}
+    left = []
+    for kind in shared_places.SYSTEM_V:
+        header, *rows = pathlib.Path(f"/proc/sysvipc/{kind}").read_text().splitlines()
+        for row in (dict(zip(header.split(), line.split())) for line in rows):
+            if {row["uid"], row["cuid"]} & uids or int(row["key"]) in IPC_KEYS:
+                left.append((kind, row))
+    return left
+
+
+def posix_queue_left(name):
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.mq_open.argtypes = [ctypes.c_char_p, ctypes.c_int]
+    queue = libc.mq_open(name.encode(), os.O_RDONLY)
+    if queue == -1:
+        return False
+    libc.mq_close(queue)
+    libc.mq_unlink(name.encode())  # so that the next run starts clean
+    return True
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(os.geteuid() != 0, reason="kernel user ids and capsh need root")
+def test_without_namespaces_what_the_kernels_user_id_left_is_removed(tmp_path):
+    """As root without CAP_SYS_ADMIN (a container's privileges, SANDBOX=weak) no namespace holds /run/lock
+    or IPC: the sweep must. /dev/mqueue is mounted for the test, as Docker mounts it in containers."""
+    cases = {name: submissions.load_cases(HOSTILE)[name] for name in ("fills_run_lock", "leaves_ipc_objects")}
+    submissions.main(assignment=ASSIGNMENT, cases=cases, out=tmp_path / "in")
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "kit", "grade", "--assignment", ASSIGNMENT, "--submissions", str(tmp_path / "in"),
+               "--out", str(out), "--memory", "1G", "--timeout", "180", "--jobs", "1", "--sandbox", "weak"]
+    with message_queues_mounted():
+        completed = subprocess.run(["capsh", "--drop=cap_sys_admin", "--", "-c", shlex.join(command)], cwd=ROOT,
+                                   capture_output=True, text=True)
+        assert completed.returncode == 0, completed.stderr[-2000:]
+        assert not posix_queue_left("/kit-hostile-queue"), "a kernel's POSIX message queue stayed on the host"
+    for name in cases:
+        extra = json.loads((out / "results" / f"{name}.ipynb" / "results.json").read_text())["extra_data"]
+        assert "no namespaces" in extra["isolation"] and extra["status"] == Completed().text
+    for folder in shared_places.world_writable_folders():
+        assert not list(pathlib.Path(folder).glob("kit-hostile-leftover-*")), f"a kernel's file stayed in {folder}"
+    assert not ipc_objects_left(), "a kernel's System V object stayed on the host"
+
+
+@contextlib.contextmanager
+def message_queues_mounted():
+    queues = pathlib.Path("/dev/mqueue")
+    if queues.is_mount():
+        yield
+        return
+    queues.mkdir(exist_ok=True)
+    subprocess.run(["mount", "-t", "mqueue", "mqueue", str(queues)], check=True)
+    try:
+        yield
+    finally:
+        subprocess.run(["umount", str(queues)], check=True)
+
+
+@pytest.mark.slow
+@root_only
+def test_the_judge_never_follows_the_kernels_links(batch):
+    """The judge's folder swapped for a link to a grader-side folder: nothing made there, nothing removed."""
+    cases, _, out, _ = batch
+    assert decoy_tree() == [("q5", 0), ("q5/secret", 0), ("q5/sub", 0)]
+    swapped = json.loads((out / "results" / "swaps_the_judge_folder.ipynb" / "results.json").read_text())
+    assert swapped["extra_data"]["status"] == Completed().text
+
+
+@pytest.mark.slow
+@root_only
+def test_markdown_in_a_submission_stays_text_in_its_feedback(batch):
+    _, _, out, _ = batch
+    rendered = mistune.html((out / "feedback" / "markdown_in_the_assignment_name.ipynb.md").read_text())
+    assert "Points: 10 of 10" in rendered
+    for markup in ("<h1>Points", "<pre>", "<h1>a heading"):
+        assert markup not in rendered
     assert not list(pathlib.Path("/tmp").glob("kit-autograder-*")), "an unpacked autograder was left in /tmp"
 
 
@@ -144,7 +256,7 @@ def grade_as_an_ordinary_user(tmp_path):
     assert completed.returncode == 0, completed.stderr[-2000:]
     report = json.loads((tmp_path / "out" / "results.json").read_text())
     assert report["extra_data"]["status"] == Completed().text
-    assert report["extra_data"]["isolation"].startswith("grader's own user, namespaces (mount, pid, net)")
+    assert report["extra_data"]["isolation"].startswith("grader's own user, namespaces (mount, pid, net, ipc)")
     assert all(test["score"] == test["max_score"] for test in report["tests"] if "max_score" in test)
 
 

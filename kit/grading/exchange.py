@@ -1,5 +1,11 @@
 """Judge side of the conversation with the kernel: ask a question, read the answer as plain data.
 
+The questions' folder lives in the kernel's workspace, which the kernel may rename or fill with
+links at any moment, so the judge never resolves a path there: it opens the folder once, before the
+kernel starts (Outbox), and makes, fills, reads and removes every question's folder through file
+descriptors, each step without following links. Whatever the kernel moves, the judge's writes,
+reads and removals stay in the folders it made itself.
+
 Every answer file is read the same careful way: opened without following links, required to be
 a regular file under a size cap, and read once into the judge's memory (what the kernel does to
 the file afterwards changes nothing). JSON is parsed with a depth limit; arrays are .npy files of
@@ -9,6 +15,8 @@ training images.
 """
 
 import contextlib
+import dataclasses
+import functools
 import itertools
 import json
 import os
@@ -39,28 +47,84 @@ class StudentError(Exception):
     """The student's code raised this (type and first line of the message) when the judge called it."""
 
 
+FOLDER_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW
+
+
+class Outbox:
+    """The folder the judge's questions go out in, held open from before the kernel starts.
+
+    owner: the (uid, gid) the kernel runs as, or None where it runs as the judge's own user. The
+    folder and each question's folder are the judge's until filled, then handed to the owner, so
+    that the kernel can write its answer there and nowhere else in the folder.
+    """
+
+    def __init__(self, path, owner):
+        self.path = pathlib.Path(path)
+        self.owner = owner
+        self.path.mkdir(mode=0o711)  # the kernel may pass through to its questions, not add or rename any
+        self.descriptor = os.open(self.path, FOLDER_FLAGS)
+
+    def post(self, name, files):
+        """A new question folder holding files ({name: function writing to a binary handle}), given to the kernel."""
+        os.mkdir(name, mode=0o700, dir_fd=self.descriptor)
+        question = Question(self.path / name, os.open(name, FOLDER_FLAGS, dir_fd=self.descriptor))
+        for filename, write in files.items():
+            flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
+            with os.fdopen(os.open(filename, flags, 0o600, dir_fd=question.descriptor), "wb") as handle:
+                write(handle)
+                self.hand_over(handle.fileno())
+        self.hand_over(question.descriptor)  # last: until now the kernel could not write in the folder
+        return question
+
+    def hand_over(self, descriptor):
+        if self.owner is not None:
+            os.fchown(descriptor, *self.owner)
+
+    def discard(self, question):
+        """Remove a question's folder, never crossing a link the kernel put in it."""
+        os.close(question.descriptor)
+        shutil.rmtree(question.path.name, ignore_errors=True, dir_fd=self.descriptor)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        os.close(self.descriptor)
+
+
+@dataclasses.dataclass(frozen=True)
+class Question:
+    path: pathlib.Path  # what the kernel is told; the judge uses only the descriptor
+    descriptor: int
+
+
 class Exchange:
-    """Questions go to the kernel as folders in `outbox` (inside the kernel's workspace)."""
+    """Questions go to the kernel as folders in `outbox` (an Outbox inside the kernel's workspace)."""
 
     def __init__(self, kernel, outbox, call_seconds, deadline):
         self.kernel = kernel
-        self.outbox = pathlib.Path(outbox)
+        self.outbox = outbox
         self.call_seconds = call_seconds
         self.deadline = deadline  # the grading's budget: no question outlives it
         self.counter = itertools.count()
         self.bytes_read = 0
 
     def ask(self, request, arrays=()):
-        """Send request (JSON) and arrays (written as the .npy files it names); return (answer tree, folder)."""
-        folder = self.outbox / f"q{next(self.counter)}"
-        folder.mkdir()
-        for name, array in arrays:
-            np.save(folder / name, np.ascontiguousarray(array), allow_pickle=False)
-        (folder / "request.json").write_text(json.dumps(request))
-        self.kernel.give(folder)
+        """Send request (JSON) and arrays (written as the .npy files it names); return (answer tree, Question)."""
+        files = {name: functools.partial(save_array, array=array) for name, array in arrays}
+        files["request.json"] = lambda handle: handle.write(json.dumps(request).encode())
+        question = self.outbox.post(f"q{next(self.counter)}", files)
+        try:
+            return self.answer_to(question), question
+        except BaseException:
+            self.outbox.discard(question)
+            raise
+
+    def answer_to(self, question):
         deadline = min(time.monotonic() + self.call_seconds, self.deadline)
         try:
-            ok, error_name = self.kernel.run(f"_kit_probe.answer({str(folder)!r})", deadline, store_history=False)
+            ok, error_name = self.kernel.run(f"_kit_probe.answer({str(question.path)!r})", deadline,
+                                             store_history=False)
         except KernelTimeout:
             if deadline == self.deadline:
                 raise
@@ -69,7 +133,7 @@ class Exchange:
             raise StudentError(f"TimeoutError: no answer within {self.call_seconds:g} s") from None
         if not ok:
             raise AnswerRefused(f"the kernel failed to answer the grader ({error_name})")
-        with open_regular(folder / "answer.json", MAX_JSON_BYTES) as handle:
+        with open_regular("answer.json", MAX_JSON_BYTES, question.descriptor) as handle:
             text = handle.read(MAX_JSON_BYTES).decode("utf-8", errors="replace")
         self.count_bytes(len(text))
         try:
@@ -77,24 +141,24 @@ class Exchange:
         except (ValueError, RecursionError):
             raise AnswerRefused("the answer is not JSON the grader can read") from None
         check_depth(tree)
-        return tree, folder
+        return tree
 
-    def array_reader(self, folder):
+    def array_reader(self, question):
         """A function name -> array for one answer's .npy files: each file read once however often the
         answer names it, within the caps per answer and per grading."""
         arrays, budget = {}, [MAX_ANSWER_BYTES]
 
         def read(name):
             if name not in arrays:
-                arrays[name] = self.read_array(folder, name, budget)
+                arrays[name] = self.read_array(question, name, budget)
             return arrays[name]
         return read
 
-    def read_array(self, folder, name, budget):
+    def read_array(self, question, name, budget):
         """One .npy file an answer names, read into memory; budget[0] is what the answer may still read."""
         if not isinstance(name, str) or not name.endswith(".npy") or "/" in name or name.startswith("."):
             raise AnswerRefused(f"bad array file name {name!r}")
-        with open_regular(pathlib.Path(folder) / name, MAX_ARRAY_BYTES) as handle:
+        with open_regular(name, MAX_ARRAY_BYTES, question.descriptor) as handle:
             size = os.fstat(handle.fileno()).st_size
             if size > budget[0]:
                 raise AnswerRefused(f"the answer's arrays are over the grader's cap of {MAX_ANSWER_BYTES // 2**20} MB")
@@ -108,17 +172,17 @@ class Exchange:
             raise AnswerRefused(f"the answers are over the grader's cap of {MAX_GRADING_BYTES // 2**20} MB "
                                 "for one submission")
 
-    @staticmethod
-    def discard(folder):
+    def discard(self, question):
         """Remove a question's folder once its answer is read."""
-        shutil.rmtree(folder, ignore_errors=True)
+        self.outbox.discard(question)
 
 
 @contextlib.contextmanager
-def open_regular(path, cap):
-    """A regular file (not a link, a pipe or a device) of at most cap bytes, open for reading."""
+def open_regular(path, cap, folder=None):
+    """A regular file (not a link, a pipe or a device) of at most cap bytes, open for reading; a
+    relative path is taken in the folder open as descriptor `folder`."""
     try:
-        descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=folder)
     except OSError as error:
         raise AnswerRefused(f"{pathlib.Path(path).name}: {error.strerror}") from None
     with os.fdopen(descriptor, "rb") as handle:
@@ -128,6 +192,10 @@ def open_regular(path, cap):
         if info.st_size > cap:
             raise AnswerRefused(f"{pathlib.Path(path).name} is {info.st_size:,} bytes, over the grader's cap")
         yield handle
+
+
+def save_array(handle, array):
+    np.save(handle, np.ascontiguousarray(array), allow_pickle=False)
 
 
 def read_plain_npy(handle):

@@ -11,9 +11,6 @@ import resource
 import subprocess
 import sys
 
-WRITABLE_FOR_ALL = ("/tmp", "/var/tmp", "/dev/shm")
-
-
 def main(spec_path):
     spec = json.loads(pathlib.Path(spec_path).read_text())
     for procs in spec["cgroup_procs"]:  # before anything else, so that all the kernel starts is counted
@@ -21,10 +18,13 @@ def main(spec_path):
     if spec["namespaces"]:
         mount("--make-rprivate", "/")
         keep = [pathlib.Path(path) for path in spec["keep"]]
+        # their modes before any cover (a covered /tmp would read as the cover's 0755)
+        writable = {path: path.lstat().st_mode & 0o7777 for path in map(pathlib.Path, spec["writable_for_all"])
+                    if path.is_dir() and not path.is_symlink()}
         for path in spec["hidden"]:
             cover(pathlib.Path(path), keep, "size=64k,mode=0755", read_only=True)
-        for path in WRITABLE_FOR_ALL:
-            cover(pathlib.Path(path), keep, f"size={spec['tmp_bytes']},mode=1777,nosuid,nodev", read_only=False)
+        for path, mode in writable.items():  # parents first: a child inside one is gone, covered with it
+            cover(path, keep, f"size={spec['tmp_bytes']},mode={mode:o},nosuid,nodev", read_only=False)
         for path in spec["read_only"]:  # the Python installation: a bind of its own, made read-only
             mount("--bind", path, path)
             mount("-o", "remount,bind,ro", path)

@@ -120,10 +120,6 @@ class Kernel:
             except queue.Empty:
                 continue
 
-    def give(self, folder):
-        """Hand a folder the judge made to the kernel's user, so that the kernel can write its answer there."""
-        self.box.give(folder)
-
     def interrupt(self):
         """Stop what the kernel is running (a student function that never returns), keep the kernel."""
         self.client.control_channel.send(self.client.session.msg("interrupt_request", {}))

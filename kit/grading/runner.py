@@ -23,7 +23,7 @@ import nbformat
 from otter.execute.preprocessor import GradingPreprocessor
 
 from . import judge, probe, sandbox, status
-from .exchange import Exchange
+from .exchange import Exchange, Outbox
 from .kernel import DeadKernelError, KernelStartError, KernelTimeout, start_kernel
 from .standins import Decoder
 from .submission import SubmissionError, read_notebook
@@ -112,27 +112,26 @@ def grade_in(box, upload, source, config, deadline, phases, log, measurements, u
     usage gains judge_read_mb: what the judge read of the kernel's answers."""
     notebook = read_notebook(upload, config["assignment_name"])
     prepare_workspace(box, source, notebook, config["assignment_name"])
-    kernel = timed(phases, "kernel start", lambda: start_kernel(box, kernel_environment(box.workspace), deadline, log))
-    try:
+    with Outbox(box.workspace / ".judge", box.kernel_owner) as outbox:  # opened before any student code runs
+        kernel = timed(phases, "kernel start", lambda: start_kernel(box, kernel_environment(box.workspace), deadline, log))
         try:
-            timed(phases, "prelude", lambda: kernel.run(PRELUDE, deadline))
-        except DeadKernelError as error:  # no student code has run yet
-            raise KernelStartError(f"the kernel died before the notebook ran ({error})") from None
-        cells = notebook_cells(notebook, config)
-        run_notebook(kernel, cells, deadline, phases, log)
-        timed(phases, "probe", lambda: kernel.run(probe_loader(), deadline, store_history=False))
-        outbox = box.workspace / ".judge"
-        outbox.mkdir()
-        exchange = Exchange(kernel, outbox, CALL_SECONDS, deadline)
-        try:
-            results = timed(phases, "judge", lambda: judge.run_tests(source, Decoder(exchange), measurements, cells))
+            try:
+                timed(phases, "prelude", lambda: kernel.run(PRELUDE, deadline))
+            except DeadKernelError as error:  # no student code has run yet
+                raise KernelStartError(f"the kernel died before the notebook ran ({error})") from None
+            cells = notebook_cells(notebook, config)
+            run_notebook(kernel, cells, deadline, phases, log)
+            timed(phases, "probe", lambda: kernel.run(probe_loader(), deadline, store_history=False))
+            exchange = Exchange(kernel, outbox, CALL_SECONDS, deadline)
+            try:
+                results = timed(phases, "judge", lambda: judge.run_tests(source, Decoder(exchange), measurements, cells))
+            finally:
+                usage["judge_read_mb"] = round(exchange.bytes_read / 2**20, 1)
+            if time.monotonic() > deadline:  # the judge's share of the budget counts too
+                raise KernelTimeout("the tests ran past the time limit")
+            return results
         finally:
-            usage["judge_read_mb"] = round(exchange.bytes_read / 2**20, 1)
-        if time.monotonic() > deadline:  # the judge's share of the budget counts too
-            raise KernelTimeout("the tests ran past the time limit")
-        return results
-    finally:
-        kernel.close()
+            kernel.close()
 
 
 def timed(phases, name, action):

@@ -3,17 +3,20 @@
 What each level gives (every grading's results.json and log name the one reached):
   * user id: as root, the kernel runs as an unprivileged user id of its own (from a locked
     pool), so it cannot signal the grader or read the grader's 0700 folders;
-  * namespaces: new mount, PID and network namespaces (through a user namespace when not root):
-    the kernel sees no other process and has no network; every top-level folder that is not the
-    system's (/home, /root, /work, /opt, ..., so the kit, the submissions and the output too) is
-    covered by an empty one, but for its Python environment (read-only) and its workspace;
-    /tmp, /var/tmp and /dev/shm are its own small tmpfs, gone when it ends;
+  * namespaces: new mount, PID, network and IPC namespaces (through a user namespace when not
+    root): the kernel sees no other process, has no network and shares no System V object or
+    message queue; every top-level folder that is not the system's (/home, /root, /work, /opt, ...,
+    so the kit, the submissions and the output too) is covered by an empty one, but for its Python
+    environment (read-only) and its workspace; every world-writable folder of the system (/tmp,
+    /var/tmp, /dev/shm, /run/lock, ...: shared_places.py finds them) is its own small tmpfs, gone
+    when it ends;
   * limits: memory, CPU and process count by a cgroup (v1 or v2, cgroups.py) as root where one is
     writable; elsewhere memory by a watchdog in the grader (watchdog.py); file size by rlimit;
     the workspace and /tmp by tmpfs sizes. enforced_limits() says which mechanism holds each.
 A container without CAP_SYS_ADMIN (Gradescope's) gets the user id and what cgroups allow.
 Whatever the level, every process the submission started is gone before close() returns: the
-PID namespace dies with its first process, and the cgroup and the user id are swept.
+PID namespace dies with its first process, and the cgroup and the user id are swept; without
+namespaces, what the user id left in world-writable folders and System V IPC is removed too.
 """
 
 import ctypes
@@ -32,7 +35,7 @@ import sys
 import tempfile
 import time
 
-from . import cgroups, watchdog
+from . import cgroups, shared_places, watchdog
 
 KERNEL_UIDS = range(64_100, 64_164)  # unlikely to belong to anyone; no /etc/passwd entry needed
 STATE = pathlib.Path("/run/kit-kernels")  # as root: the user ids' locks and the workspaces
@@ -47,7 +50,7 @@ DEFAULT_CPUS = 1.0
 SYSTEM_TREES = {"/", "/usr", "/lib", "/lib32", "/lib64", "/bin", "/sbin", "/etc", "/proc", "/sys", "/dev", "/run",
                 "/var", "/boot"}
 # --kill-child: when unshare dies (with the grader, see die_with_parent), the namespace dies with it
-NAMESPACES = ["--mount", "--pid", "--net", "--fork", "--kill-child", "--mount-proc"]
+NAMESPACES = ["--mount", "--pid", "--net", "--ipc", "--fork", "--kill-child", "--mount-proc"]
 PR_SET_PDEATHSIG = 1
 
 
@@ -89,7 +92,7 @@ def python():
 
 @functools.cache
 def namespaces_work():
-    """Whether unshare can give the kernel mount, PID and network namespaces here."""
+    """Whether unshare can give the kernel mount, PID, network and IPC namespaces here."""
     prefix = ["unshare"] if os.geteuid() == 0 else ["unshare", "--user", "--map-root-user"]
     try:
         return subprocess.run([*prefix, *NAMESPACES, "true"], capture_output=True, timeout=30).returncode == 0
@@ -122,7 +125,7 @@ class Sandbox:
     def level(self):
         """What this sandbox gives, in words (for results.json and the logs)."""
         parts = ["separate user" if self.root else "grader's own user"]
-        parts.append("namespaces (mount, pid, net)" if self.namespaces else "no namespaces")
+        parts.append("namespaces (mount, pid, net, ipc)" if self.namespaces else "no namespaces")
         # from what was enforced, which outlives the cgroup: results.json reads this after the grading
         mechanisms = dict.fromkeys(self.enforced[name]["by"] for name in ("processes", "cpus", "memory")
                                    if name in self.enforced)
@@ -190,8 +193,14 @@ class Sandbox:
             return
         raise RuntimeError(f"all {len(KERNEL_UIDS)} kernel user ids are busy")
 
+    @property
+    def kernel_owner(self):
+        """The (uid, gid) the kernel runs as, or None where it runs as the grader's own user."""
+        return None if self.uid is None else (self.uid, self.gid)
+
     def give(self, path):
-        """Hand a file or folder the judge made to the kernel's user, so that the kernel can use it."""
+        """Hand a file or folder the grader made to the kernel's user, before the kernel starts (a path
+        in the workspace is the grader's to resolve only until then: see exchange.Outbox)."""
         if self.uid is None:
             return
         for item in [pathlib.Path(path), *(pathlib.Path(path).rglob("*") if pathlib.Path(path).is_dir() else [])]:
@@ -204,6 +213,7 @@ class Sandbox:
                 "uid": self.uid, "gid": self.gid,
                 "cgroup_procs": [str(path) for path in self.group.procs_files] if self.group else [],
                 "hidden": self.hidden, "keep": [*pythons, str(self.workspace)], "read_only": pythons,
+                "writable_for_all": self.world_writable_folders(),
                 "tmp_bytes": self.limits.tmp_bytes, "file_bytes": self.limits.file_bytes,
                 "namespaces": self.namespaces}
         spec_file = self.workspace.parent / f"{self.workspace.name}.jail.json"
@@ -249,9 +259,15 @@ class Sandbox:
         else:
             shutil.rmtree(self.workspace, ignore_errors=True)
 
+    def world_writable_folders(self):
+        return shared_places.world_writable_folders(STATE if self.root else None)
+
     def remove_leftovers(self):
-        """Kill every process of the user id and cgroup, unmount and remove the workspace and cgroup."""
+        """Kill every process of the user id and cgroup, unmount and remove the workspace and cgroup;
+        without namespaces, remove what the user id left in the places every user can write to."""
         sweep_user(self.uid)
+        if not self.namespaces:
+            shared_places.remove_owned_by(self.uid, self.world_writable_folders())
         try:
             cgroups.Group.named(self.cgroup_name).remove()
         except cgroups.Unavailable:

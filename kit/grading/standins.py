@@ -35,11 +35,11 @@ class Decoder:
 
     def ask(self, request, arrays=()):
         """Ask the kernel and decode its answer; its files go once read."""
-        tree, folder = self.exchange.ask(request, arrays)
+        tree, question = self.exchange.ask(request, arrays)
         try:
-            return self.decode(tree, self.exchange.array_reader(folder))
+            return self.decode(tree, self.exchange.array_reader(question))
         finally:
-            self.exchange.discard(folder)
+            self.exchange.discard(question)
 
     def decode(self, tree, arrays):
         if not isinstance(tree, dict) or not isinstance(tree.get("kind"), str):
