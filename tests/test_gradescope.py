@@ -1,17 +1,20 @@
 """autograder.zip grades through its own entry point (run_otter.py) in a Gradescope-shaped folder."""
 
 import json
+import os
 
 import pytest
 
 from kit import preflight, submissions
 from kit.grading import gradescope, runner, status
-from kit.layout import Layout
+from kit.layout import ROOT, Layout
+from tests.leftovers import decoy_tree, plant_decoy
 from tests.test_build import hidden_test_lines
 
 LAYOUT = Layout()
 NAMES = LAYOUT.assignment_names()
 NO_TRAINING = "lstm_parameters"  # its cases grade in seconds
+HOSTILE = ROOT / "tests" / "hostile"
 # The zip's path differs from make grade's only before the runner (the upload unpacked in a
 # Gradescope-shaped folder). So every attack on the upload itself runs here, as does every attack of
 # the assignment that trains nothing; sequential_mnist's attacks from inside the kernel, which train
@@ -76,3 +79,15 @@ def test_a_grading_the_grader_failed_fails_loudly_rather_than_posting_0(tmp_path
         gradescope.main(root=tmp_path)
     assert budgets == [42] * gradescope.ATTEMPTS, "each attempt gets the zip's own timeout"
     assert not (tmp_path / "results" / "results.json").exists()
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(os.geteuid() != 0, reason="the kernel runs as a user id of its own only as root")
+def test_the_judge_follows_no_link_the_kernel_plants_through_the_zip(tmp_path):
+    """The hostile swap of the judge's folder, through the zip's entry point: full marks, the decoy untouched."""
+    case = submissions.load_cases(HOSTILE)["swaps_the_judge_folder"]
+    (upload,) = submissions.main(assignment=NO_TRAINING, cases={"swaps_the_judge_folder": case}, out=tmp_path / "in")
+    plant_decoy()
+    results, _ = run_like_gradescope(NO_TRAINING, upload, tmp_path)
+    assert all(test["score"] == test["max_score"] for test in results["tests"] if "max_score" in test), results
+    assert decoy_tree() == [("q5", 0), ("q5/secret", 0), ("q5/sub", 0)]

@@ -7,12 +7,10 @@ lying around, and nothing of the grader's in any output.
 """
 
 import contextlib
-import ctypes
 import json
 import os
 import pathlib
 import shlex
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -27,15 +25,12 @@ from kit import grade, submissions
 from kit.grading import sandbox, shared_places
 from kit.layout import ROOT, Layout
 from kit.grading.status import Completed
+from tests.leftovers import decoy_tree, ipc_objects_left, plant_decoy, posix_queue_left
 
 ASSIGNMENT = "lstm_parameters"
 HOSTILE = ROOT / "tests" / "hostile"
 SECRET = "KIT_TEST_SECRET_VALUE_8c1f"
 DAEMON_SECONDS = 4 + 8  # the daemon case waits 4 s before it starts overwriting; leave it time
-# swaps_the_judge_folder links the judge's folder here: a grader-side folder the kernel cannot see,
-# holding a root-owned q5 (the question it times its swap for) that the judge must not remove
-DECOY = pathlib.Path("/tmp/kit-hostile-decoy")
-IPC_KEYS = {0x6B697401, 0x6B697402, 0x6B697403}  # leaves_ipc_objects' System V keys
 root_only = pytest.mark.skipif(os.geteuid() != 0 or not sandbox.namespaces_work(),
                                reason="the strongest sandbox needs root and namespaces (CI has both)")
 
@@ -66,17 +61,6 @@ def batch(tmp_path_factory):
     grades = (out / "final_grades.csv").read_text()
     time.sleep(DAEMON_SECONDS)  # anything the batch left running has had its chance to act
     return cases, completed, out, grades
-
-
-def plant_decoy():
-    shutil.rmtree(DECOY, ignore_errors=True)
-    (DECOY / "q5" / "sub").mkdir(parents=True)
-    (DECOY / "q5" / "secret").write_text("the grader's")
-    (DECOY / "q5" / "secret").chmod(0o600)
-
-
-def decoy_tree():
-    return sorted((str(path.relative_to(DECOY)), path.stat().st_uid) for path in DECOY.rglob("*"))
 
 
 def row_names(cases, folder):
@@ -125,29 +109,6 @@ def test_nothing_outlives_the_batch(batch):
         assert not list(pathlib.Path(folder).glob("kit-hostile-leftover-*")), f"a kernel's file stayed in {folder}"
     assert not ipc_objects_left(), "a kernel's System V object stayed on the host"
     assert not posix_queue_left("/kit-hostile-queue"), "a kernel's POSIX message queue stayed on the host"
-
-
-def ipc_objects_left():
-    """Rows of /proc/sysvipc that a kernel user id owns or that carry leaves_ipc_objects' keys."""
-    uids = {str(uid) for uid in sandbox.KERNEL_UIDS}
-    left = []
-    for kind in shared_places.SYSTEM_V:
-        header, *rows = pathlib.Path(f"/proc/sysvipc/{kind}").read_text().splitlines()
-        for row in (dict(zip(header.split(), line.split())) for line in rows):
-            if {row["uid"], row["cuid"]} & uids or int(row["key"]) in IPC_KEYS:
-                left.append((kind, row))
-    return left
-
-
-def posix_queue_left(name):
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.mq_open.argtypes = [ctypes.c_char_p, ctypes.c_int]
-    queue = libc.mq_open(name.encode(), os.O_RDONLY)
-    if queue == -1:
-        return False
-    libc.mq_close(queue)
-    libc.mq_unlink(name.encode())  # so that the next run starts clean
-    return True
 
 
 @pytest.mark.slow
