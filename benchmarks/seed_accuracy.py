@@ -99,7 +99,7 @@ def seed_table(seeds, first, bars):
 
 
 def summary(name, values):
-    return (f"{name} min {min(values):+.4f}, mean {statistics.mean(values):+.4f}, max {max(values):+.4f}, "
+    return (f"{name} min {min(values):.4f}, mean {statistics.mean(values):.4f}, max {max(values):.4f}, "
             f"sd {statistics.stdev(values):.4f}")
 
 
