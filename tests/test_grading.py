@@ -180,3 +180,20 @@ def test_sizes_read_as_instructors_write_them():
     assert sandbox.parse_size("768M") == 768 * 2**20
     assert sandbox.parse_size("1.5G") == int(1.5 * 2**30)
     assert sandbox.parse_size("2048") == 2048 * 2**20
+
+
+@pytest.mark.parametrize("kind", ["LSTM", "GRU", "SimpleRNN"])
+@pytest.mark.parametrize("return_sequences", [False, True])
+def test_recurrent_layers_run_in_numpy_as_in_keras(tmp_path, kind, return_sequences):
+    """The judge runs a student's recurrent layer from its weights: SimpleRNN and GRU too, since a
+    build_model slip that picks one must not cost the accuracy test as well."""
+    import keras
+
+    from kit.grading import probe
+
+    keras.utils.set_random_seed(3)
+    model = keras.Sequential([keras.Input((6, 4)), getattr(keras.layers, kind)(5, return_sequences=return_sequences)])
+    tree = probe._Writer(str(tmp_path)).encode(model)
+    stand_in = standins.Decoder(None).decode(tree, lambda name: read_npy(tmp_path / name))
+    inputs = np.random.default_rng(4).uniform(-1, 1, size=(3, 6, 4)).astype("float32")
+    np.testing.assert_allclose(stand_in(inputs), np.asarray(model(inputs)), atol=1e-5)

@@ -257,8 +257,9 @@ class LayerStandIn:
         names = {cls.__name__ for cls in type(self).__mro__}
         if "InputLayer" in names or "Dropout" in names:
             return inputs
-        if "LSTM" in names:
-            return self.lstm(inputs)
+        for kind, step in (("LSTM", self.lstm_step), ("GRU", self.gru_step), ("SimpleRNN", self.simple_rnn_step)):
+            if kind in names:
+                return self.recurrent(inputs, kind, step)
         if "Dense" in names:
             output = inputs @ self.weights[0] + (self.weights[1] if len(self.weights) > 1 else 0)
             return self.function("activation")(output)
@@ -275,24 +276,39 @@ class LayerStandIn:
                                    "(linear, relu, sigmoid, tanh, softmax)")
         return function
 
-    def lstm(self, inputs):
-        if self.go_backwards or len(self.weights) not in (2, 3):
-            raise UnsupportedLayer(f"the grader cannot run LSTM {self.name} with these settings")
+    def recurrent(self, inputs, kind, step):
+        """Run a recurrent layer over the steps of inputs from zero states; step(x_t, states, kernel, recurrent_kernel, bias)."""
+        # Keras' default GRU (reset_after=True), the only GRU run here, is the one with two biases, shape (2, 3h)
+        default_gru = kind != "GRU" or (len(self.weights) == 3 and np.ndim(self.weights[2]) == 2)
+        if self.go_backwards or len(self.weights) not in (2, 3) or not default_gru:
+            raise UnsupportedLayer(f"the grader cannot run {kind} {self.name} with these settings")
         kernel, recurrent_kernel = self.weights[:2]
-        bias = self.weights[2] if len(self.weights) == 3 else 0
-        gate, squash = self.function("recurrent_activation"), self.function("activation")
-        units = recurrent_kernel.shape[0]
-        hidden = np.zeros((len(inputs), units), np.float32)
-        cell = np.zeros_like(hidden)
-        states = []
-        for step in range(inputs.shape[1]):
-            z = inputs[:, step] @ kernel + hidden @ recurrent_kernel + bias
-            i, f, c, o = (z[:, k * units:(k + 1) * units] for k in range(4))
-            cell = gate(f) * cell + gate(i) * squash(c)
-            hidden = gate(o) * squash(cell)
-            if self.return_sequences:
-                states.append(hidden)
-        return np.stack(states, axis=1) if self.return_sequences else hidden
+        bias = self.weights[2] if len(self.weights) == 3 else np.float32(0)
+        states = (np.zeros((len(inputs), recurrent_kernel.shape[0]), np.float32),) * (2 if kind == "LSTM" else 1)
+        outputs = []
+        for t in range(inputs.shape[1]):
+            states = step(inputs[:, t], states, kernel, recurrent_kernel, bias)
+            outputs.append(states[0])
+        return np.stack(outputs, axis=1) if self.return_sequences else outputs[-1]
+
+    def lstm_step(self, x, states, kernel, recurrent_kernel, bias):
+        """Keras' LSTM: gates i, f, c, o in the kernel's four blocks; returns (hidden, cell)."""
+        (hidden, cell), gate, squash = states, self.function("recurrent_activation"), self.function("activation")
+        i, f, c, o = np.split(x @ kernel + hidden @ recurrent_kernel + bias, 4, axis=-1)
+        cell = gate(f) * cell + gate(i) * squash(c)
+        return gate(o) * squash(cell), cell
+
+    def gru_step(self, x, states, kernel, recurrent_kernel, bias):
+        """Keras' default GRU (reset_after=True): blocks z, r, h; the reset gate scales the recurrent part."""
+        (hidden,), gate, squash = states, self.function("recurrent_activation"), self.function("activation")
+        x_z, x_r, x_h = np.split(x @ kernel + bias[0], 3, axis=-1)
+        h_z, h_r, h_h = np.split(hidden @ recurrent_kernel + bias[1], 3, axis=-1)
+        update = gate(x_z + h_z)
+        return (update * hidden + (1 - update) * squash(x_h + gate(x_r + h_r) * h_h),)
+
+    def simple_rnn_step(self, x, states, kernel, recurrent_kernel, bias):
+        (hidden,) = states
+        return (self.function("activation")(x @ kernel + hidden @ recurrent_kernel + bias),)
 
 
 class ModelStandIn:
