@@ -18,7 +18,7 @@ $(INSTALLED): requirements.txt
 	touch $@
 
 build: $(INSTALLED)
-	$(BIN)/python -m kit build
+	$(BIN)/python -m kit build $(ASSIGNMENT)
 
 grade: $(INSTALLED)
 	@test -n "$(ASSIGNMENT)" -a -n "$(SUBMISSIONS)" -a -n "$(OUT)" || \
