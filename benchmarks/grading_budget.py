@@ -11,6 +11,10 @@ the peak of all the processes together (the cgroup's peak, what a container limi
 Run it against any checkout, so that a change is measured before and after in one run:
 
     .venv/bin/python -m benchmarks.grading_budget --checkout /tmp/before --checkout . [--runs 2]
+        [--assignment sequential_mnist] [--cpus 2]
+
+--cpus gives every checkout's `make grade` the same CPU quota (a kit whose default share is one
+CPU is otherwise compared with one that had no quota).
 """
 
 import argparse
@@ -28,7 +32,7 @@ import nbformat
 from nbclient import NotebookClient
 
 from kit.grading import cgroups
-from kit.layout import ROOT
+from kit.layout import ROOT, Layout
 
 PYTHON = pathlib.Path(sys.executable)
 
@@ -72,20 +76,20 @@ def measure(command, cwd):
     return hours * 3600 + minutes * 60 + seconds, rss_kb / 1024, total, completed.returncode
 
 
-def kit_grade(checkout, assignment, submission, scratch):
+def kit_grade(checkout, assignment, submission, scratch, cpus=None):
     folder = scratch / f"in-{uuid.uuid4().hex[:6]}"
     folder.mkdir()
     shutil.copy(submission, folder)
     out = scratch / f"out-{uuid.uuid4().hex[:6]}"
     command = [str(PYTHON), "-m", "kit", "grade", "--assignment", assignment, "--submissions", str(folder),
-               "--out", str(out), "--jobs", "1", "--timeout", "900"]
+               "--out", str(out), "--jobs", "1", "--timeout", "900", *(["--cpus", str(cpus)] if cpus else [])]
     cost = measure(command, checkout)
     with open(out / "final_grades.csv") as table:
         header, _, row = (line.rstrip("\n").split(",") for line in table.readlines()[:3])
     return *cost, float(dict(zip(header, row))["total_points_earned"])
 
 
-def gradescope_entry_point(checkout, assignment, submission, scratch):
+def gradescope_entry_point(checkout, assignment, submission, scratch, cpus=None):
     """The autograder's run_otter.py in a Gradescope-shaped folder (kit.preflight lays it out)."""
     root = scratch / f"autograder-{uuid.uuid4().hex[:6]}"
     command = [str(PYTHON), "-c", "import sys; from kit import preflight; "
@@ -97,18 +101,18 @@ def gradescope_entry_point(checkout, assignment, submission, scratch):
     return *cost, float(results.get("score", sum(test.get("score", 0) for test in results["tests"])))
 
 
-def main(*, checkouts, runs):
+def main(*, checkouts, runs, assignments, cpus):
     print("| checkout | assignment | path | wall time | largest process | all processes | score |")
     print("|---|---|---|---:|---:|---:|---:|")
     with tempfile.TemporaryDirectory() as scratch:
         scratch = pathlib.Path(scratch)
-        for assignment in ("sequential_mnist", "lstm_parameters"):
+        for assignment in assignments:
             # One export zip for every checkout, so that only the grading differs.
             submission = export_zip(checkouts[-1], assignment, scratch)
             for _ in range(runs):
                 for checkout in checkouts:
                     for label, path in (("make grade", kit_grade), ("Gradescope entry point", gradescope_entry_point)):
-                        wall, largest, total, code, score = path(checkout, assignment, submission, scratch)
+                        wall, largest, total, code, score = path(checkout, assignment, submission, scratch, cpus)
                         total_text = f"{total:,.0f} MB" if total is not None else "n/a"
                         status = "" if code == 0 else f" (exit {code})"
                         print(f"| {checkout.name or checkout} | {assignment} | {label} | {wall:.1f} s | "
@@ -120,5 +124,8 @@ if __name__ == "__main__":
     parser.add_argument("--checkout", action="append", type=pathlib.Path, required=True,
                         help="a checkout with built autograder zips (repeat to compare)")
     parser.add_argument("--runs", type=int, default=1, help="repeat each measurement")
+    parser.add_argument("--assignment", action="append", help="measure only these (default: every assignment)")
+    parser.add_argument("--cpus", type=float, default=None, help="CPUS for every checkout's make grade")
     arguments = parser.parse_args()
-    main(checkouts=[path.resolve() for path in arguments.checkout], runs=arguments.runs)
+    main(checkouts=[path.resolve() for path in arguments.checkout], runs=arguments.runs,
+         assignments=arguments.assignment or Layout().assignment_names(), cpus=arguments.cpus)

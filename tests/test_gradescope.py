@@ -69,7 +69,7 @@ def test_a_grading_the_grader_failed_fails_loudly_rather_than_posting_0(tmp_path
     (tmp_path / "source" / gradescope.SETTINGS_FILE).write_text('{"timeout": 42}')
     budgets = []
 
-    def failing_grade(*, upload, source, timeout):
+    def failing_grade(*, upload, source, timeout, limits):
         budgets.append(timeout)
         return runner.failed_report_for({"q": 1}, status.NotGraded("the kernel did not start"))
 

@@ -197,3 +197,21 @@ def test_recurrent_layers_run_in_numpy_as_in_keras(tmp_path, kind, return_sequen
     stand_in = standins.Decoder(None).decode(tree, lambda name: read_npy(tmp_path / name))
     inputs = np.random.default_rng(4).uniform(-1, 1, size=(3, 6, 4)).astype("float32")
     np.testing.assert_allclose(stand_in(inputs), np.asarray(model(inputs)), atol=1e-5)
+
+
+def test_a_model_runs_on_many_inputs_a_chunk_at_a_time_with_the_same_result(tmp_path):
+    """The judge runs 12,000 held-out images through a model: in chunks, so that its memory does not grow
+    with them, and with the outputs a single pass would give."""
+    import keras
+
+    from kit.grading import probe
+
+    keras.utils.set_random_seed(5)
+    model = keras.Sequential([keras.Input((6, 4)), keras.layers.LSTM(5), keras.layers.Dense(3, activation="softmax")])
+    stand_in = standins.Decoder(None).decode(probe._Writer(str(tmp_path)).encode(model),
+                                              lambda name: read_npy(tmp_path / name))
+    inputs = np.random.default_rng(6).uniform(-1, 1, size=(standins.CALL_ROWS * 2 + 7, 6, 4)).astype("float32")
+    chunked = stand_in(inputs)
+    assert chunked.shape == (len(inputs), 3)
+    np.testing.assert_allclose(chunked, stand_in.forward(inputs), atol=1e-6)
+    np.testing.assert_allclose(chunked[:50], np.asarray(model(inputs[:50])), atol=1e-5)

@@ -6,6 +6,7 @@ instructor can rerun) instead of posting a 0 as the student's grade.
 """
 
 import json
+import os
 import pathlib
 import sys
 
@@ -21,8 +22,11 @@ def main(*, root="/autograder"):
     sandbox.close_to_others(root / "source", root / "submission")
     runner.limit_judge_memory()
     timeout = json.loads((root / "source" / SETTINGS_FILE).read_text())["timeout"]
+    # One submission per container: the kernel may use every CPU the container has (make grade's
+    # default share of one CPU keeps a batch's kernels from starving each other; here there is none).
+    limits = sandbox.Limits(cpus=float(len(os.sched_getaffinity(0))))
     for attempt in range(1, ATTEMPTS + 1):
-        report = runner.grade(upload=root / "submission", source=root / "source", timeout=timeout)
+        report = runner.grade(upload=root / "submission", source=root / "source", timeout=timeout, limits=limits)
         outcome = status.from_json(report["extra_data"]["outcome"])
         if status.is_grade(outcome):
             runner.write_results(report, root / "results")
