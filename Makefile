@@ -1,9 +1,9 @@
-# The kit's commands. Each target builds .venv/ from requirements.txt on first use.
+# The kit's commands. Each target builds .venv/ from requirements.txt on first use. A variable is passed on
+# only when it is set: the defaults live in kit/settings.py alone.
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
-JOBS ?= 2
 # TensorFlow's C++ start-up chatter buries the grading output; errors still show.
 export TF_CPP_MIN_LOG_LEVEL := 2
 # A regular expression reaches the shell as typed: $(value) keeps make from expanding its $, quotes keep the shell out.
@@ -24,7 +24,7 @@ grade: $(INSTALLED)
 	@test -n "$(ASSIGNMENT)" -a -n "$(SUBMISSIONS)" -a -n "$(OUT)" || \
 		{ echo "usage: make grade ASSIGNMENT=<name> SUBMISSIONS=<dir> OUT=<dir> [TIMEOUT=<s>] [MEMORY=<size>] [CPUS=<n>] [JOBS=<n>] [SANDBOX=weak] [STUDENT_PATTERN=<regex>]"; exit 2; }
 	$(BIN)/python -m kit grade --assignment $(ASSIGNMENT) --submissions $(SUBMISSIONS) --out $(OUT) \
-		--jobs $(JOBS) $(if $(TIMEOUT),--timeout $(TIMEOUT)) $(if $(MEMORY),--memory $(MEMORY)) $(if $(CPUS),--cpus $(CPUS)) \
+		$(if $(JOBS),--jobs $(JOBS)) $(if $(TIMEOUT),--timeout $(TIMEOUT)) $(if $(MEMORY),--memory $(MEMORY)) $(if $(CPUS),--cpus $(CPUS)) \
 		$(if $(SANDBOX),--sandbox $(SANDBOX)) $(STUDENT_PATTERN_OPTION)
 
 report: $(INSTALLED)

@@ -1,8 +1,9 @@
 """Measure what grading one submission costs: wall time and peak memory, under /usr/bin/time -v.
 
-For each assignment it times Otter's engine on the solution and on the untouched release notebook
-(the same worker `make grade` runs per submission) and, for comparison, a plain
-`jupyter nbconvert --execute` of the solution. Prints a Markdown table for the README.
+For each assignment it times the kit's worker process (`python -m kit.batch.worker`, what `make grade`
+runs per submission: the sealed runner, its kernel in the sandbox and the judge) on the solution and on the
+untouched release notebook and, for comparison, a plain `jupyter nbconvert --execute` of the solution.
+Prints a Markdown table for the README.
 
     .venv/bin/python -m benchmarks.grading_cost [--one-core]
 """
@@ -44,7 +45,7 @@ def rows(assignment, one_core):
         for label, notebook in (("solution", solution), ("untouched release", untouched)):
             out = scratch / label.replace(" ", "_")
             out.mkdir()
-            command = [str(BIN / "python"), "-m", "kit.grade_worker", str(notebook), str(autograder), str(out)]
+            command = [str(BIN / "python"), "-m", "kit.batch.worker", str(notebook), str(autograder), str(out)]
             yield assignment, f"make grade worker, {label}", *measure(command, ROOT, one_core)
         release = scratch / "release"
         shutil.copytree(untouched.parent, release)
@@ -56,7 +57,7 @@ def rows(assignment, one_core):
 
 def main(*, one_core):
     print(f"| assignment | run ({'1 core' if one_core else 'all cores'}) | wall time | peak RSS |\n|---|---|---:|---:|")
-    for assignment in reversed(LAYOUT.assignment_names()):  # sequential_mnist first, as in the README
+    for assignment in LAYOUT.assignment_names():
         for name, run, seconds, megabytes in rows(assignment, one_core):
             print(f"| {name} | {run} | {seconds:.1f} s | {megabytes:,.0f} MB |", flush=True)
 

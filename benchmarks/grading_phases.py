@@ -16,7 +16,7 @@ import tempfile
 import time
 
 from benchmarks.grading_budget import export_zip
-from kit import grade_worker
+from kit.batch import worker
 from kit.layout import ROOT, Layout
 
 
@@ -53,7 +53,7 @@ def before_phases(submission, autograder):
 
 def after_phases(submission, assignment):
     with tempfile.TemporaryDirectory() as out:
-        report = grade_worker.main(submission=submission, autograder=Layout().autograder_zip(assignment), out=out)
+        report = worker.main(submission=submission, autograder=Layout().autograder_zip(assignment), out=out)
     return report["extra_data"]["phases"]
 
 

@@ -14,7 +14,8 @@ import random
 import tempfile
 import time
 
-from kit import feedback, grade, graded, gradebook, report, report_page
+from kit import feedback, gradebook, outfolder, report, report_page
+from kit.batch import table
 
 # sequential_mnist's test cases: (question, name, hidden, points, messages a failure may show)
 CASES = [
@@ -95,10 +96,10 @@ def write_batch(out, count, seed=0):
         if isinstance(outcome, dict):
             folder = out / "results" / file_name
             folder.mkdir(parents=True)
-            (folder / graded.RESULTS_JSON).write_text(json.dumps(outcome, indent=2))
+            (folder / outfolder.RESULTS_JSON).write_text(json.dumps(outcome, indent=2))
         outcomes.append((file_name, outcome))
-    grade.grades_table(points_possible(), outcomes).to_csv(out / graded.FINAL_GRADES_CSV, index=False)
-    (out / graded.SETTINGS_JSON).write_text(json.dumps({"assignment": "sequential_mnist", "timeout": 600.0,
+    table.grades_table(points_possible(), outcomes).to_csv(out / outfolder.FINAL_GRADES_CSV, index=False)
+    (out / outfolder.SETTINGS_JSON).write_text(json.dumps({"assignment": "sequential_mnist", "timeout": 600.0,
                                                         "memory": "2G", "cpus": None, "jobs": 2,
                                                         "isolation": [ISOLATION], "kit_version": "benchmark"}))
 
@@ -115,7 +116,7 @@ def main(*, submissions=300):
         write_batch(out, submissions)
         rule = gradebook.student_rule()
         steps = {}
-        steps["read the folder (graded.read)"], batch = timed(lambda: graded.read(out))
+        steps["read the folder (outfolder.read)"], batch = timed(lambda: outfolder.read(out))
         steps["render report.html"], page = timed(lambda: report_page.render(batch))
         steps["write feedback/ (.md and .html each)"], _ = timed(lambda: feedback.write_all(batch, out / "feedback"))
         steps["write grades_lms.csv"], _ = timed(lambda: gradebook.write(batch, out / report.GRADEBOOK_CSV, rule))

@@ -12,8 +12,10 @@ import zipfile
 
 import nbformat
 
+from . import assignments
+from .batch import worker
 from .grading import gradescope, runner, status
-from .layout import Layout, assignment_config
+from .layout import Layout, assignment_config, config_cell
 
 # Zip entries get this timestamp so that an unchanged source rebuilds to identical bytes.
 FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
@@ -46,6 +48,7 @@ def main(*, root=None, names=None, quiet=False):
 
 
 def build_assignment(layout, name):
+    assignments.profile(name, layout.root)  # a notebook without a valid kit: block fails before otter assign runs
     with tempfile.TemporaryDirectory() as scratch:
         scratch = pathlib.Path(scratch)
         stage = stage_master(layout, name, scratch / "source")
@@ -57,11 +60,14 @@ def build_assignment(layout, name):
 
 
 def stage_master(layout, name, stage):
-    """Put the master notebook beside the files its config names, as otter assign expects."""
+    """Put the master notebook (its kit: block stripped) beside the files its config names, as otter assign expects."""
     master = layout.master(name)
     config = assignment_config(master)
     stage.mkdir(parents=True)
-    shutil.copy(master, stage)
+    notebook = nbformat.read(master, as_version=4)
+    cell = config_cell(notebook, master)
+    cell.source = assignments.without_kit_block(cell.source)
+    nbformat.write(notebook, stage / master.name)
     if config.get("requirements"):
         shutil.copy(layout.requirements, stage / config["requirements"])
     for relative in config.get("files", []):
@@ -124,11 +130,9 @@ def publish_autograder(dist_dir, autograder_dir, name, references):
 
 def require_full_marks(layout, name):
     """The solution notebook must score every point through the sealed runner, as students are graded."""
-    from . import grade_worker
-
     with tempfile.TemporaryDirectory() as scratch:
-        report = grade_worker.main(submission=layout.solution_notebook(name), autograder=layout.autograder_zip(name),
-                                   out=scratch)
+        report = worker.main(submission=layout.solution_notebook(name), autograder=layout.autograder_zip(name),
+                             out=scratch)
     lost = {test["name"]: test.get("output", "") for test in report["tests"]
             if "max_score" in test and test["score"] < test["max_score"]}
     if lost or not isinstance(status.from_json(report["extra_data"]["outcome"]), status.Completed):

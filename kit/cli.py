@@ -4,7 +4,8 @@ import argparse
 import pathlib
 import sys
 
-from . import build, demo, grade, preflight, report
+from . import build, demo, preflight, report, settings
+from .batch import grade
 
 
 USAGE_EXIT = 2  # nothing was done: the command or the machine does not allow it
@@ -20,32 +21,20 @@ def parse_arguments(argv=None):
     grade_parser.add_argument("--assignment", required=True)
     grade_parser.add_argument("--submissions", required=True, help="folder of .ipynb and export .zip files")
     grade_parser.add_argument("--out", required=True, help="folder for final_grades.csv and results")
-    grade_parser.add_argument("--timeout", type=float, default=grade.DEFAULT_TIMEOUT, help="seconds per submission")
-    grade_parser.add_argument("--memory", default=None,
-                              help="memory cap per submission, e.g. 1.5G (default: the assignment's measured need)")
-    grade_parser.add_argument("--cpus", type=float, default=None, help="CPUs per submission, e.g. 0.5")
-    grade_parser.add_argument("--jobs", type=int, default=2, help="submissions graded at once")
-    grade_parser.add_argument("--sandbox", default=grade.STRICT, choices=[grade.STRICT, grade.WEAK],
-                              help="weak: grade even where kernels cannot get mount and PID namespaces (the "
-                                   "report says so); by default grading is refused there")
-    add_student_pattern(grade_parser)
+    settings.add_arguments(grade_parser)
     report_parser = commands.add_parser("report", help="rebuild report.html, feedback/ and grades_lms.csv of a "
                                                        "graded folder, without grading")
     report_parser.add_argument("--out", required=True, help="a folder `grade` wrote")
-    add_student_pattern(report_parser)
+    settings.add_arguments(report_parser, names={"student_pattern"})
     preflight_parser = commands.add_parser("preflight", help="grade examples through the zip under container limits")
     preflight_parser.add_argument("--assignment", required=True)
-    preflight_parser.add_argument("--memory", default=None, help="e.g. 768M (default: try Gradescope's sizes)")
-    preflight_parser.add_argument("--cpus", type=float, default=None, help="e.g. 0.5")
+    # MEMORY and CPUS here size the whole container the zip runs in, not one kernel as in make grade.
+    preflight_parser.add_argument("--memory", default=None, help="the container's memory, e.g. 768M "
+                                                                 "(default: try Gradescope's sizes)")
+    preflight_parser.add_argument("--cpus", type=float, default=None, help="the container's CPUs, e.g. 0.5")
     demo_parser = commands.add_parser("demo", help="build, then grade the bundled example submissions")
     demo_parser.add_argument("--out", default="graded/demo")
     return parser.parse_args(argv)
-
-
-def add_student_pattern(parser):
-    parser.add_argument("--student-pattern", default=None,
-                        help="regular expression whose named groups (name, id, sis_user_id, sis_login_id) read a "
-                             "student from a file name (default: Canvas's download names)")
 
 
 def run(argv=None):
@@ -64,8 +53,7 @@ def dispatch(arguments):
         build.main(names=arguments.names or None)
     elif arguments.command == "grade":
         table = grade.main(assignment=arguments.assignment, submissions=arguments.submissions, out=arguments.out,
-                           timeout=arguments.timeout, memory=arguments.memory, cpus=arguments.cpus,
-                           jobs=arguments.jobs, student_pattern=arguments.student_pattern, sandbox=arguments.sandbox)
+                           settings=settings.from_arguments(arguments))
         print(table.to_string(index=False))
         print(f"report: {pathlib.Path(arguments.out) / report.REPORT_HTML}")
         not_graded = table["total_points_earned"].isna().sum()

@@ -2,23 +2,25 @@
 
 import pathlib
 
-from . import build, grade, report, submissions
+from . import build, catalogue, report
+from .batch import grade
 from .layout import Layout
+from .settings import Settings
 
 
-def main(*, out, jobs=2, timeout=600):
+def main(*, out, settings=Settings()):
     """Grade each assignment's demo cases into out/<assignment>/; returns {assignment: table}."""
     layout = Layout()
     build.main()
     out = pathlib.Path(out)
     tables = {}
     for assignment in layout.assignment_names():
-        catalogue = submissions.load_cases(submissions.CATALOGUE / assignment)
-        cases = {name: case for name, case in catalogue.items() if case.get("demo")}
+        cases = {name: case for name, case in catalogue.load_cases(layout.catalogue(assignment)).items()
+                 if case.get("demo")}
         folder = out / assignment
-        submissions.main(assignment=assignment, cases=cases, out=folder / "submissions")
+        catalogue.main(assignment=assignment, cases=cases, out=folder / "submissions")
         tables[assignment] = grade.main(assignment=assignment, submissions=folder / "submissions", out=folder,
-                                        timeout=timeout, jobs=jobs)
+                                        settings=settings)
         # make grade wrote the batch's report.html, feedback and gradebook; this page adds what each example shows
         (folder / "examples.md").write_text(examples_page(assignment, cases, tables[assignment]))
         print(f"\n{assignment}  ({folder / 'final_grades.csv'}, {folder / report.REPORT_HTML})\n"

@@ -4,7 +4,7 @@ import html
 import re
 import shutil
 
-from .graded import is_plain_file_name
+from .outfolder import is_plain_file_name
 from .page import document, element, join, points, table
 
 FEEDBACK_CSS = ("ul.checks { list-style: none; padding-left: 0; } ul.checks li { margin: .2rem 0; } "

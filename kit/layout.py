@@ -16,6 +16,7 @@ class Layout:
         self.solutions = self.root / "solutions"
         self.assignment = self.root / "assignment"
         self.autograder = self.root / "autograder"
+        self.catalogues = self.root / "catalogue"
         self.requirements = self.root / "requirements.txt"
 
     def assignment_names(self):
@@ -35,14 +36,22 @@ class Layout:
         """The solution as otter assign writes it: a gradable submission worth full marks."""
         return self.autograder / name / f"{name}.ipynb"
 
+    def catalogue(self, name):
+        """The assignment's catalogue of realistic submissions (kit/catalogue.py)."""
+        return self.catalogues / name
+
     def autograder_zip(self, name):
         return self.autograder / name / "autograder.zip"
 
 
 def assignment_config(master_path):
     """The YAML of a master notebook's ASSIGNMENT CONFIG cell, as a dict."""
-    notebook = nbformat.read(master_path, as_version=4)
+    return yaml.safe_load(config_cell(nbformat.read(master_path, as_version=4), master_path).source) or {}
+
+
+def config_cell(notebook, where):
+    """A master notebook's ASSIGNMENT CONFIG cell (where names the notebook in the error)."""
     for cell in notebook.cells:
         if cell.cell_type == "raw" and cell.source.lstrip().startswith("# ASSIGNMENT CONFIG"):
-            return yaml.safe_load(cell.source) or {}
-    raise ValueError(f"{master_path} has no ASSIGNMENT CONFIG cell")
+            return cell
+    raise ValueError(f"{where} has no ASSIGNMENT CONFIG cell")

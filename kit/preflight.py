@@ -17,13 +17,12 @@ import time
 import uuid
 import zipfile
 
-from . import submissions
+from . import assignments, catalogue
 from .grading import cgroups, sandbox, status
 from .layout import Layout
 
 # (CPUs, memory) of Gradescope's autograder containers, smallest first; the first is its default.
 GRADESCOPE_SIZES = [(0.5, "768M"), (1.0, "1.5G"), (2.0, "3G"), (4.0, "6G")]
-EXAMPLES = {"sequential_mnist": ("solution", "fair_lesson_style"), "lstm_parameters": ("solution", "fair_numpy_variants")}
 
 
 def main(*, assignment, memory=None, cpus=None, root=None):
@@ -37,9 +36,8 @@ def main(*, assignment, memory=None, cpus=None, root=None):
     rows = []
     with tempfile.TemporaryDirectory() as scratch:
         scratch = pathlib.Path(scratch)
-        catalogue = submissions.load_cases(submissions.CATALOGUE / assignment)
-        cases = {name: {**catalogue[name], "file": f"{name}.zip"} for name in EXAMPLES[assignment]}
-        uploads = submissions.main(assignment=assignment, cases=cases, out=scratch / "uploads", root=root)
+        cases = example_cases(layout, assignments.profile(assignment, root))
+        uploads = catalogue.main(assignment=assignment, cases=cases, out=scratch / "uploads", root=root)
         for size_cpus, size_memory in sizes:
             for upload in uploads:
                 row = run_limited(layout.autograder_zip(assignment), upload, scratch / uuid.uuid4().hex,
@@ -53,6 +51,16 @@ def main(*, assignment, memory=None, cpus=None, root=None):
                 print(f"\nsmallest size that grades every example: {size_cpus} CPU, {size_memory}")
                 break
     return rows
+
+
+def example_cases(layout, profile):
+    """The catalogue cases the assignment's profile names for preflight, as export zips."""
+    cases = catalogue.load_cases(layout.catalogue(profile.name))
+    missing = [name for name in profile.preflight if name not in cases]
+    if missing:
+        raise ValueError(f"the {profile.name} profile's preflight names {', '.join(missing)}, which "
+                         f"{layout.catalogue(profile.name)} does not hold")
+    return {name: {**cases[name], "file": f"{name}.zip"} for name in profile.preflight}
 
 
 def run_limited(autograder, upload, folder, cpus, memory, limited=True):

@@ -3,7 +3,7 @@
 import pathlib
 import sys
 
-from . import feedback, graded, gradebook, report_page
+from . import feedback, gradebook, outfolder, report_page
 
 REPORT_HTML = "report.html"
 FEEDBACK = "feedback"
@@ -18,7 +18,7 @@ def main(*, out, student_pattern=None):
     """
     rule = gradebook.student_rule(student_pattern)
     out = pathlib.Path(out)
-    batch = graded.read(out)
+    batch = outfolder.read(out)
     (out / REPORT_HTML).write_text(report_page.render(batch), encoding="utf-8")
     feedback.write_all(batch, out / FEEDBACK)
     for warning in gradebook.write(batch, out / GRADEBOOK_CSV, rule):

@@ -7,8 +7,6 @@ from . import report_figures as figures
 from .page import document, element, join, points, table
 from .report_charts import CHART_CSS, bar_chart, shares_bar
 
-# Their judges record the trained model's test accuracy: the report says so even when no result has it.
-MEASURED_ASSIGNMENTS = {"sequential_mnist"}
 SLOWEST_SHOWN = 10  # the rest of the submissions by grading time fold away
 MESSAGES_SHOWN = 5  # per failed check
 REPORT_CSS = CHART_CSS + """
@@ -38,7 +36,8 @@ def render(batch, now=None):
     # What the teaching needs first; which submissions need a second look and how grading went after.
     # Before all: what is not a grade, and a sandbox that did not hold students apart.
     sections = [*warning_sections(batch), scores_section(batch), questions_section(batch), checks_section(batch)]
-    if batch.assignment in MEASURED_ASSIGNMENTS or any(submission.accuracy is not None
+    # An assignment whose profile measures accuracy gets the section even when no result has one.
+    if batch.settings.get("measures_accuracy") is True or any(submission.accuracy is not None
                                                        for submission in batch.submissions):
         sections.append(accuracy_section(batch))
     sections += [status_section(batch), time_section(batch), settings_section(batch, now)]

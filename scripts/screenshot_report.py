@@ -14,7 +14,7 @@ import tempfile
 
 from kit import report
 from kit.layout import ROOT
-from tests.chromium import Browser
+from scripts.chromium import Browser
 
 SHOT = ROOT / "docs" / "report.webp"
 WIDTH = 1000

@@ -4,10 +4,13 @@ line of a hidden test."""
 
 import pytest
 
-from kit import grade, graded as graded_folder, submissions
+from kit import catalogue, outfolder
+from kit.batch import grade
+from kit.batch.table import points_per_question
+from kit.settings import Settings
 from kit.layout import Layout
 from kit.grading.status import Completed
-from tests.test_build import hidden_test_lines
+from tests.hidden_tests import hidden_test_lines
 
 ASSIGNMENTS = Layout().assignment_names()
 GRADING_TIMEOUT = 300  # seconds; far above the slowest fair submission, see the README's timings
@@ -17,15 +20,15 @@ GRADING_TIMEOUT = 300  # seconds; far above the slowest fair submission, see the
 def graded(request, tmp_path_factory):
     """Grade an assignment's whole catalogue once; cases with a timeout of their own form their own batch."""
     assignment = request.param
-    cases = submissions.load_cases(submissions.CATALOGUE / assignment)
+    cases = catalogue.load_cases(Layout().catalogue(assignment))
     rows, checks, outputs = {}, {}, []
     for timeout in sorted({case.get("timeout", GRADING_TIMEOUT) for case in cases.values()}):
         batch = {name: case for name, case in cases.items() if case.get("timeout", GRADING_TIMEOUT) == timeout}
         folder = tmp_path_factory.mktemp(f"{assignment}-{timeout}")
-        submissions.main(assignment=assignment, cases=batch, out=folder / "in")
-        table = grade.main(assignment=assignment, submissions=folder / "in", out=folder / "out", timeout=timeout)
+        catalogue.main(assignment=assignment, cases=batch, out=folder / "in")
+        table = grade.main(assignment=assignment, submissions=folder / "in", out=folder / "out", settings=Settings(timeout=timeout))
         rows.update(table.set_index("file").to_dict(orient="index"))
-        checks.update({row.file: row.checks for row in graded_folder.read(folder / "out").submissions})
+        checks.update({row.file: row.checks for row in outfolder.read(folder / "out").submissions})
         outputs += [path for path in (folder / "out").rglob("*") if path.is_file()]
     return assignment, cases, rows, checks, outputs
 
@@ -33,11 +36,11 @@ def graded(request, tmp_path_factory):
 @pytest.mark.slow
 def test_each_case_earns_its_expected_points(graded):
     assignment, cases, rows, _, _ = graded
-    possible = grade.points_per_question(Layout().autograder_zip(assignment))
+    possible = points_per_question(Layout().autograder_zip(assignment))
     wrong = {}
     for name, case in cases.items():
         row = rows[case.get("file", f"{name}.ipynb")]
-        expected = submissions.expected_scores(case, possible)
+        expected = catalogue.expected_scores(case, possible)
         got = {question: row[question] for question in possible}
         status = case.get("expected", {}).get("status", Completed().text)
         if any(abs(got[q] - expected[q]) > 1e-6 for q in possible) or not row["grading_status"].startswith(status):
@@ -51,7 +54,7 @@ def test_each_case_gets_its_expected_public_checks(graded):
     as the report reads them), so what grader.check shows a student is asserted for every case that
     completes."""
     assignment, cases, rows, checks, _ = graded
-    questions = list(grade.points_per_question(Layout().autograder_zip(assignment)))
+    questions = list(points_per_question(Layout().autograder_zip(assignment)))
     wrong = {}
     for name, case in cases.items():
         file_name = case.get("file", f"{name}.ipynb")
@@ -59,7 +62,7 @@ def test_each_case_gets_its_expected_public_checks(graded):
             continue
         assert checks[file_name] is not None, f"{name}: its results record no test cases"
         shown = public_failures(checks[file_name])
-        for question, expected in submissions.expected_public_checks(case, questions).items():
+        for question, expected in catalogue.expected_public_checks(case, questions).items():
             failures = shown.get(question, [])
             if not public_check_agrees(expected, failures):
                 wrong[f"{name}: {question}"] = {"expected": expected, "failures": failures}

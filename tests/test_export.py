@@ -7,7 +7,8 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from kit import grade
+from kit.batch import grade
+from kit.settings import Settings
 from kit.layout import Layout
 from kit.grading.status import Completed
 
@@ -29,7 +30,7 @@ def test_exported_zip_grades_like_the_notebook(name, tmp_path):
     submissions.mkdir()
     shutil.copy(export, submissions / "exported.zip")
     shutil.copy(notebook_path, submissions / "notebook.ipynb")
-    table = grade.main(assignment=name, submissions=submissions, out=tmp_path / "graded", timeout=600)
+    table = grade.main(assignment=name, submissions=submissions, out=tmp_path / "graded", settings=Settings(timeout=600))
     rows = table.set_index("file")
     assert (rows["grading_status"].iloc[1:] == Completed().text).all(), rows["grading_status"]
     assert rows.loc["exported.zip"].equals(rows.loc["notebook.ipynb"])

@@ -5,11 +5,11 @@ import os
 
 import pytest
 
-from kit import preflight, submissions
+from kit import catalogue, preflight
 from kit.grading import gradescope, runner, status
 from kit.layout import ROOT, Layout
 from tests.leftovers import decoy_tree, plant_decoy
-from tests.test_build import hidden_test_lines
+from tests.hidden_tests import hidden_test_lines
 
 LAYOUT = Layout()
 NAMES = LAYOUT.assignment_names()
@@ -20,7 +20,7 @@ HOSTILE = ROOT / "tests" / "hostile"
 # the assignment that trains nothing; sequential_mnist's attacks from inside the kernel, which train
 # a model each, are proven through the same runner by test_catalogue.
 TAMPER_CASES = [(name, case_name) for name in NAMES
-                for case_name, case in submissions.load_cases(submissions.CATALOGUE / name).items()
+                for case_name, case in catalogue.load_cases(Layout().catalogue(name)).items()
                 if case_name.startswith("tamper_") and (name == NO_TRAINING or case.get("file", "").endswith(".zip"))]
 
 
@@ -50,11 +50,11 @@ def test_solution_scores_full_marks_and_hides_hidden_tests(name, tmp_path):
 @pytest.mark.parametrize("name, case_name", TAMPER_CASES)
 def test_tampering_gains_nothing_through_the_zip(name, case_name, tmp_path):
     """Each tamper case earns exactly its catalogue points through Gradescope's path too, and sees no hidden test."""
-    case = submissions.load_cases(submissions.CATALOGUE / name)[case_name]
-    (upload,) = submissions.main(assignment=name, cases={case_name: case}, out=tmp_path / "in")
+    case = catalogue.load_cases(Layout().catalogue(name))[case_name]
+    (upload,) = catalogue.main(assignment=name, cases={case_name: case}, out=tmp_path / "in")
     results, log = run_like_gradescope(name, upload, tmp_path)
     possible = {test["name"]: test["max_score"] for test in results["tests"] if "max_score" in test}
-    expected = submissions.expected_scores(case, possible)
+    expected = catalogue.expected_scores(case, possible)
     assert question_scores(results) == pytest.approx(expected), results
     output = json.dumps(results) + log
     for line in hidden_test_lines(name):
@@ -85,8 +85,8 @@ def test_a_grading_the_grader_failed_fails_loudly_rather_than_posting_0(tmp_path
 @pytest.mark.skipif(os.geteuid() != 0, reason="the kernel runs as a user id of its own only as root")
 def test_the_judge_follows_no_link_the_kernel_plants_through_the_zip(tmp_path):
     """The hostile swap of the judge's folder, through the zip's entry point: full marks, the decoy untouched."""
-    case = submissions.load_cases(HOSTILE)["swaps_the_judge_folder"]
-    (upload,) = submissions.main(assignment=NO_TRAINING, cases={"swaps_the_judge_folder": case}, out=tmp_path / "in")
+    case = catalogue.load_cases(HOSTILE)["swaps_the_judge_folder"]
+    (upload,) = catalogue.main(assignment=NO_TRAINING, cases={"swaps_the_judge_folder": case}, out=tmp_path / "in")
     plant_decoy()
     results, _ = run_like_gradescope(NO_TRAINING, upload, tmp_path)
     assert all(test["score"] == test["max_score"] for test in results["tests"] if "max_score" in test), results

@@ -17,10 +17,10 @@ import mistune
 import pandas as pd
 import pytest
 
-from kit import feedback, graded, gradebook, report
+from kit import feedback, gradebook, outfolder, report
 from kit.layout import ROOT
-from tests import chromium
-from tests.test_build import hidden_test_lines
+from scripts import chromium
+from tests.hidden_tests import hidden_test_lines
 
 FIXTURE = pathlib.Path(__file__).parent / "report"
 HOSTILE = "<script>alert(1)</script>"
@@ -78,7 +78,7 @@ def page_of(out):
 
 
 def grades_csv():
-    table = pd.read_csv(FIXTURE / "out" / graded.FINAL_GRADES_CSV)
+    table = pd.read_csv(FIXTURE / "out" / outfolder.FINAL_GRADES_CSV)
     return table.iloc[0], table.iloc[1:]
 
 
@@ -132,7 +132,7 @@ def test_statuses_name_their_files_and_unreadable_results_keep_their_rows(out):
     (b"[" * 100_000, "not valid JSON"), (b"\xff\xfe", "not valid JSON"),
 ])
 def test_a_malformed_results_json_is_named_and_the_rest_goes_on(out, content, problem):
-    (out / "results" / "corrupt.zip" / graded.RESULTS_JSON).write_bytes(content)
+    (out / "results" / "corrupt.zip" / outfolder.RESULTS_JSON).write_bytes(content)
     report.main(out=out)
     assert problem in page_of(out).row_starting("corrupt.zip", cells=3)[1]
     assert (out / "feedback" / "smithjane_123456_7890001_sequential_mnist_2026_11_29T10_00_00_000000.zip.md").is_file()
@@ -140,7 +140,7 @@ def test_a_malformed_results_json_is_named_and_the_rest_goes_on(out, content, pr
 
 def test_a_completed_row_without_results_json_is_named(out):
     name = "smithjane_123456_7890001_sequential_mnist_2026_11_29T10_00_00_000000.zip"
-    (out / "results" / name / graded.RESULTS_JSON).unlink()
+    (out / "results" / name / outfolder.RESULTS_JSON).unlink()
     report.main(out=out)
     assert page_of(out).row_starting(name, cells=3)[1:] == ["no results.json", "Completed"]
 
@@ -203,9 +203,9 @@ def test_a_hostile_message_is_shown_as_text(out):
 
 def test_a_message_becomes_one_plain_line():
     message = "InvalidArgumentError: \x1b[1mDimensions must be equal\x1b[0m,\n  but are 28 and 784" + "!" * 600
-    line = graded.one_line(message)
+    line = outfolder.one_line(message)
     assert line.startswith("InvalidArgumentError: Dimensions must be equal, but are 28 and 784!")
-    assert len(line) == graded.MESSAGE_CHARACTERS and line.endswith("…")
+    assert len(line) == outfolder.MESSAGE_CHARACTERS and line.endswith("…")
 
 
 def test_gradebook_is_canvas_import_layout(out):
@@ -237,7 +237,7 @@ def test_a_pattern_that_cannot_serve_is_refused(pattern, message):
 
 def test_two_files_of_one_student_both_keep_their_rows(out, capsys):
     second = "smithjane_123456_7890009_sequential_mnist.zip"
-    with open(out / graded.FINAL_GRADES_CSV, "a") as grades:
+    with open(out / outfolder.FINAL_GRADES_CSV, "a") as grades:
         grades.write(f"{second},3,2,2,0,7,0.7,Completed\n")
     report.main(out=out)
     assert "2 files name the same student" in capsys.readouterr().err
@@ -246,7 +246,7 @@ def test_two_files_of_one_student_both_keep_their_rows(out, capsys):
 
 
 def test_a_file_name_that_leaves_the_folder_is_not_followed(out):
-    with open(out / graded.FINAL_GRADES_CSV, "a") as grades:
+    with open(out / outfolder.FINAL_GRADES_CSV, "a") as grades:
         grades.write("../../escaped.ipynb,0,0,0,0,0,0,Completed\n")
     report.main(out=out)
     assert not list(out.parent.parent.glob("escaped*")) and not list(out.parent.glob("escaped*"))
@@ -304,7 +304,7 @@ def test_student_text_stays_text_in_markdown_feedback(out):
     block and a paragraph of raw HTML in the student's .md feedback."""
     forged = ("Grading failed: OtterRuntimeError: Received submission for assignment 'x\n\n<h1>Points: 10 of 10 "
               "(regraded)</h1>\n\n    a code block\n# a heading\n1. a list' (this is assignment 'sequential_mnist')")
-    batch = graded.read(out)
+    batch = outfolder.read(out)
     submission = next(submission for submission in batch.submissions if submission.outcome == "failed")
     submission.status = forged
     rendered = mistune.html(feedback.markdown(batch, submission))

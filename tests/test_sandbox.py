@@ -21,7 +21,10 @@ import mistune
 import pandas as pd
 import pytest
 
-from kit import grade, submissions
+from kit import catalogue
+from kit.batch import grade, names
+from kit.batch.table import points_per_question
+from kit.settings import Settings
 from kit.grading import sandbox, shared_places
 from kit.layout import ROOT, Layout
 from kit.grading.status import Completed
@@ -49,9 +52,9 @@ def traversal_and_bomb_zip(path):
 @pytest.fixture(scope="module")
 def batch(tmp_path_factory):
     folder = tmp_path_factory.mktemp("hostile")
-    cases = {**submissions.load_cases(HOSTILE),
+    cases = {**catalogue.load_cases(HOSTILE),
              "victim_one": {"description": "an honest solution"}, "victim_two": {"description": "another"}}
-    submissions.main(assignment=ASSIGNMENT, cases=cases, out=folder / "in")
+    catalogue.main(assignment=ASSIGNMENT, cases=cases, out=folder / "in")
     traversal_and_bomb_zip(folder / "in" / "traversal_and_bomb.zip")
     plant_decoy()
     out = folder / "out"
@@ -66,7 +69,7 @@ def batch(tmp_path_factory):
 def row_names(cases, folder):
     """{case name: its row's file name}: the name the batch shows for the case's file."""
     files = sorted(path.name for path in folder.iterdir())
-    shown = dict(zip(files, grade.visible_names([pathlib.Path(name) for name in files])))
+    shown = dict(zip(files, names.visible_names([pathlib.Path(name) for name in files])))
     return {name: shown[case.get("file", f"{name}.ipynb")] for name, case in cases.items()}
 
 
@@ -84,12 +87,12 @@ def test_every_row_is_there_and_the_batch_exits_cleanly(batch):
 def test_each_attack_earns_what_its_notebook_earns_and_victims_are_untouched(batch):
     cases, _, out, _ = batch
     table = pd.read_csv(out / "final_grades.csv").set_index("file").to_dict(orient="index")
-    possible = grade.points_per_question(Layout().autograder_zip(ASSIGNMENT))
+    possible = points_per_question(Layout().autograder_zip(ASSIGNMENT))
     for name, row_name in row_names(cases, out.parent / "in").items():
         case, row = cases[name], table[row_name]
         status = case.get("expected", {}).get("status", Completed().text)
         assert row["grading_status"].startswith(status), (name, row["grading_status"])
-        expected = submissions.expected_scores(case, possible)
+        expected = catalogue.expected_scores(case, possible)
         assert {q: row[q] for q in possible} == pytest.approx(expected), name
     assert table["traversal_and_bomb.zip"]["percent_correct"] == 1
 
@@ -116,8 +119,8 @@ def test_nothing_outlives_the_batch(batch):
 def test_without_namespaces_what_the_kernels_user_id_left_is_removed(tmp_path):
     """As root without CAP_SYS_ADMIN (a container's privileges, SANDBOX=weak) no namespace holds /run/lock
     or IPC: the sweep must. /dev/mqueue is mounted for the test, as Docker mounts it in containers."""
-    cases = {name: submissions.load_cases(HOSTILE)[name] for name in ("fills_run_lock", "leaves_ipc_objects")}
-    submissions.main(assignment=ASSIGNMENT, cases=cases, out=tmp_path / "in")
+    cases = {name: catalogue.load_cases(HOSTILE)[name] for name in ("fills_run_lock", "leaves_ipc_objects")}
+    catalogue.main(assignment=ASSIGNMENT, cases=cases, out=tmp_path / "in")
     out = tmp_path / "out"
     command = [sys.executable, "-m", "kit", "grade", "--assignment", ASSIGNMENT, "--submissions", str(tmp_path / "in"),
                "--out", str(out), "--memory", "1G", "--timeout", "180", "--jobs", "1", "--sandbox", "weak"]
@@ -176,13 +179,13 @@ def test_nothing_of_the_grader_reaches_any_output(batch):
     texts = {path: path.read_text(errors="replace") for path in out.rglob("*") if path.is_file()}
     assert sum(path.stat().st_size for path in texts) < 2 * 2**20, "the 50 MB flood was kept somewhere"
     for path, text in texts.items():
-        assert SECRET not in text and "BEGIN SOLUTION" not in text and "grade_worker" not in text, path
+        assert SECRET not in text and "BEGIN SOLUTION" not in text and "kit.batch.worker" not in text, path
     secrets_row = json.loads((out / "results" / "reads_secrets.ipynb" / "results.json").read_text())
     assert "found nothing" in json.dumps(secrets_row), "the hunt for secrets found something"
 
 
 def test_the_batch_records_only_the_limits_its_sandboxes_enforced():
-    requested = {"timeout": 600, "memory": grade.DEFAULT_MEMORY[ASSIGNMENT], "cpus": None}
+    requested = Settings(timeout=600, memory="1G")
     assert grade.enforced_settings(requested, []) == {"timeout": 600, "limits": []}  # nothing graded, nothing enforced
     by_cgroup = {"memory": {"bytes": 2**30, "by": "cgroup v2"}, "cpus": {"value": 1.0, "by": "cgroup v2"}}
     by_watchdog = {"memory": {"bytes": 2**30, "by": "watchdog"}}
@@ -211,7 +214,7 @@ def grade_as_an_ordinary_user(tmp_path):
     submission.write_text(Layout().solution_notebook(ASSIGNMENT).read_text())
     sandbox.open_python_to_others()
     command = ["setpriv", f"--reuid={user}", f"--regid={user}", "--clear-groups", "env", f"HOME={tmp_path / 'home'}",
-               sys.executable, "-m", "kit.grade_worker", str(submission), str(Layout().autograder_zip(ASSIGNMENT)),
+               sys.executable, "-m", "kit.batch.worker", str(submission), str(Layout().autograder_zip(ASSIGNMENT)),
                str(tmp_path / "out"), "--timeout=180"]
     completed = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
     assert completed.returncode == 0, completed.stderr[-2000:]
@@ -224,8 +227,8 @@ def grade_as_an_ordinary_user(tmp_path):
 @pytest.mark.slow
 def test_without_cgroups_the_watchdog_grades_the_memory_hog_out_of_memory(tmp_path):
     """KIT_CGROUPS=off, as on a host where no cgroup is writable: the watchdog holds the cap, and says so."""
-    cases = {"memory_hog": submissions.load_cases(HOSTILE)["memory_hog"]}
-    submissions.main(assignment=ASSIGNMENT, cases=cases, out=tmp_path / "in")
+    cases = {"memory_hog": catalogue.load_cases(HOSTILE)["memory_hog"]}
+    catalogue.main(assignment=ASSIGNMENT, cases=cases, out=tmp_path / "in")
     out = tmp_path / "out"
     command = [sys.executable, "-m", "kit", "grade", "--assignment", ASSIGNMENT, "--submissions", str(tmp_path / "in"),
                "--out", str(out), "--memory", "1G", "--timeout", "180", "--jobs", "1"]

@@ -32,8 +32,8 @@ KIT_ROOT = pathlib.Path(__file__).resolve().parent.parent.parent  # the folder h
 CALL_SECONDS = 120  # one question to the kernel (a student function called by a test), within the budget
 DEFAULT_TIMEOUT = 600  # TIMEOUT when none is given, on every path: Gradescope's default too
 NO_TIMEOUT_SECONDS = 24 * 3600  # the budget when grade() is called without one
-# The judge's own memory: grading the sequential_mnist solution, its data segment peaked at 318 MB
-# (223 MB resident); the caps on what it reads (exchange.py) keep an honest answer far under this.
+# The judge's own memory: grading the solution that trains an MNIST model (the heaviest judge), its data
+# segment peaked at 318 MB (223 MB resident); the caps on what it reads (exchange.py) keep an honest answer far under this.
 JUDGE_MEMORY_BYTES = 2 * 2**30
 KERNEL_ENVIRONMENT = ("PATH", "LANG", "LC_ALL", "TZ", "TF_CPP_MIN_LOG_LEVEL")
 

@@ -1,0 +1,1 @@
+"""make grade: a batch of submissions, each graded by a worker process of its own."""
