@@ -14,7 +14,7 @@ import random
 import tempfile
 import time
 
-from kit import feedback, gradebook, outfolder, report, report_page
+from kit import canvas, feedback, outfolder, report, report_page
 from kit.batch import table
 
 # sequential_mnist's test cases: (question, name, hidden, points, messages a failure may show)
@@ -114,12 +114,12 @@ def main(*, submissions=300):
     with tempfile.TemporaryDirectory() as scratch:
         out = pathlib.Path(scratch)
         write_batch(out, submissions)
-        rule = gradebook.student_rule()
+        rule = canvas.student_rule()
         steps = {}
         steps["read the folder (outfolder.read)"], batch = timed(lambda: outfolder.read(out))
         steps["render report.html"], page = timed(lambda: report_page.render(batch))
         steps["write feedback/ (.md and .html each)"], _ = timed(lambda: feedback.write_all(batch, out / "feedback"))
-        steps["write grades_lms.csv"], _ = timed(lambda: gradebook.write(batch, out / report.GRADEBOOK_CSV, rule))
+        steps["write grades_lms.csv"], _ = timed(lambda: canvas.write(batch, out / report.GRADEBOOK_CSV, rule))
         steps["all of make report (report.main)"], _ = timed(lambda: report.main(out=out))
         size = (out / report.REPORT_HTML).stat().st_size
     print(f"{submissions} synthetic submissions; report.html {size / 1024:,.0f} KB\n")

@@ -3,7 +3,7 @@
 import pathlib
 import sys
 
-from . import feedback, gradebook, outfolder, report_page
+from . import canvas, feedback, outfolder, report_page
 
 REPORT_HTML = "report.html"
 FEEDBACK = "feedback"
@@ -13,14 +13,14 @@ GRADEBOOK_CSV = "grades_lms.csv"
 def main(*, out, student_pattern=None):
     """Read out (final_grades.csv, grading_settings.json, results/) and write the three outputs into it.
 
-    Nothing is graded again. student_pattern reads students' IDs from file names (kit/gradebook.py); returns
+    Nothing is graded again. student_pattern reads students' IDs from file names (kit/canvas.py); returns
     the paths written.
     """
-    rule = gradebook.student_rule(student_pattern)
+    rule = canvas.student_rule(student_pattern)
     out = pathlib.Path(out)
     batch = outfolder.read(out)
     (out / REPORT_HTML).write_text(report_page.render(batch), encoding="utf-8")
     feedback.write_all(batch, out / FEEDBACK)
-    for warning in gradebook.write(batch, out / GRADEBOOK_CSV, rule):
+    for warning in canvas.write(batch, out / GRADEBOOK_CSV, rule):
         print(warning, file=sys.stderr)
     return [out / REPORT_HTML, out / FEEDBACK, out / GRADEBOOK_CSV]

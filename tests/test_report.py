@@ -17,7 +17,7 @@ import mistune
 import pandas as pd
 import pytest
 
-from kit import feedback, gradebook, outfolder, report
+from kit import canvas, feedback, outfolder, report
 from kit.layout import ROOT
 from scripts import chromium
 from tests.hidden_tests import hidden_test_lines
@@ -224,15 +224,15 @@ def test_gradebook_is_canvas_import_layout(out):
      {"Student": "jsmith_sequential_mnist", "SIS Login ID": "jsmith"}),
 ])
 def test_student_rule(file_name, pattern, expected):
-    columns = gradebook.student_columns(file_name, gradebook.student_rule(pattern))
-    assert columns == {**dict.fromkeys(gradebook.STUDENT_COLUMNS, ""), **expected}
+    columns = canvas.student_columns(file_name, canvas.student_rule(pattern))
+    assert columns == {**dict.fromkeys(canvas.STUDENT_COLUMNS, ""), **expected}
 
 
 @pytest.mark.parametrize("pattern, message", [("(", "not a regular expression"),
                                               (r"^(?P<student>\w+)_", "needs a named group")])
 def test_a_pattern_that_cannot_serve_is_refused(pattern, message):
     with pytest.raises(ValueError, match=message):
-        gradebook.student_rule(pattern)
+        canvas.student_rule(pattern)
 
 
 def test_two_files_of_one_student_both_keep_their_rows(out, capsys):

@@ -8,7 +8,7 @@ import json
 import pathlib
 import subprocess
 
-from .. import assignments, gradebook, report
+from .. import assignments, canvas, report
 from ..grading import runner
 from ..grading.sandbox import namespaces_work
 from ..layout import ROOT, Layout
@@ -36,7 +36,7 @@ def main(*, assignment, submissions, out, settings=Settings(), root=None, execut
     assignment's profile. Then the report, feedback and gradebook CSV are made (kit/report.py).
     Where the sandbox would be weak (no mount and PID namespaces) nothing is graded unless settings.sandbox is WEAK.
     """
-    gradebook.student_rule(settings.student_pattern)  # a pattern that cannot serve fails now, not after the batch
+    canvas.student_rule(settings.student_pattern)  # a pattern that cannot serve fails now, not after the batch
     if settings.sandbox != WEAK and not namespaces_work():
         raise SandboxRefused(WEAK_SANDBOX_MESSAGE)
     profile = assignments.profile(assignment, root)
