@@ -4,6 +4,8 @@ import argparse
 import ast
 import dataclasses
 import pathlib
+import subprocess
+import sys
 
 import nbformat
 import pytest
@@ -121,3 +123,11 @@ def test_otter_assign_gets_the_config_without_the_kit_block():
         config = yaml.safe_load(stripped)
         assert {key: value for key, value in yaml.safe_load(source).items() if key != "kit"} == config
         assert "kit:" not in stripped and stripped.count("\n") < source.count("\n")
+
+
+def test_the_report_needs_neither_otter_nor_the_runner():
+    """make report reads a graded folder as data: importing it loads no grading engine (once 3 s of Otter)."""
+    loaded = subprocess.run([sys.executable, "-c", "import sys, kit.report; "
+                             "print(sorted(name for name in sys.modules if name.split('.')[0] == 'otter' "
+                             "or name == 'kit.grading.runner'))"], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert loaded.stdout.strip() == "[]"
