@@ -20,6 +20,7 @@ from .layout import Layout, assignment_config, config_cell
 # Zip entries get this timestamp so that an unchanged source rebuilds to identical bytes.
 FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 KIT = pathlib.Path(__file__).resolve().parent
+ZIP_ENDS = "# --- not in the autograder zip"  # requirements.txt's lines from here on stay out of the zip
 
 # The zip's entry point, run by its run_autograder on Gradescope and under `otter grade`.
 RUN_OTTER = '''"""Grade the submission in /autograder with the kit's sealed runner (kit/grading/ beside this file)."""
@@ -69,12 +70,18 @@ def stage_master(layout, name, stage):
     cell.source = assignments.without_kit_block(cell.source)
     nbformat.write(notebook, stage / master.name)
     if config.get("requirements"):
-        shutil.copy(layout.requirements, stage / config["requirements"])
+        (stage / config["requirements"]).write_text(zip_requirements(layout.requirements))
     for relative in config.get("files", []):
         target = stage / relative
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(layout.root / relative, target)
     return stage
+
+
+def zip_requirements(path):
+    """requirements.txt up to its ZIP_ENDS line: what grading inside the zip needs (not the batch engine)."""
+    text = path.read_text()
+    return text[:text.index(ZIP_ENDS)] if ZIP_ENDS in text else text
 
 
 def run_otter_assign(master, dist):

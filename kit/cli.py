@@ -1,11 +1,12 @@
 """Command line for the kit: `python -m kit build|grade|report|preflight|demo`."""
 
 import argparse
+import os
 import pathlib
 import sys
 
 from . import build, demo, preflight, report, settings
-from .batch import grade
+from .batch import executors, grade, node
 
 
 USAGE_EXIT = 2  # nothing was done: the command or the machine does not allow it
@@ -32,6 +33,12 @@ def parse_arguments(argv=None):
     preflight_parser.add_argument("--memory", default=None, help="the container's memory, e.g. 768M "
                                                                  "(default: try Gradescope's sizes)")
     preflight_parser.add_argument("--cpus", type=float, default=None, help="the container's CPUs, e.g. 0.5")
+    worker_parser = commands.add_parser("worker", help="start a Dask worker that grades for a scheduler")
+    worker_parser.add_argument("--scheduler", required=True, help="the scheduler's address (tls:// unless local)")
+    worker_parser.add_argument("--memory", required=True, help="memory this machine gives grading, e.g. 30G: "
+                                                                 "the MEMORY resource submissions take from")
+    worker_parser.add_argument("--slots", type=int, default=os.cpu_count(), help="submissions at once at most "
+                                                                                "(default: one per CPU)")
     demo_parser = commands.add_parser("demo", help="build, then grade the bundled example submissions")
     demo_parser.add_argument("--out", default="graded/demo")
     return parser.parse_args(argv)
@@ -43,7 +50,7 @@ def run(argv=None):
         dispatch(arguments)
     except (ValueError, FileNotFoundError, NotADirectoryError) as error:  # a user's mistake: no traceback
         sys.exit(f"error: {error}")
-    except grade.SandboxRefused as error:
+    except (grade.SandboxRefused, executors.RefusedCluster) as error:
         print(f"error: {error}", file=sys.stderr)
         sys.exit(USAGE_EXIT)
 
@@ -67,5 +74,8 @@ def dispatch(arguments):
             print(path)
     elif arguments.command == "preflight":
         preflight.main(assignment=arguments.assignment, memory=arguments.memory, cpus=arguments.cpus)
+    elif arguments.command == "worker":
+        executors.check_address(arguments.scheduler)
+        sys.exit(node.main(scheduler=arguments.scheduler, memory=arguments.memory, slots=arguments.slots))
     else:
         demo.main(out=arguments.out)

@@ -29,6 +29,10 @@ class Settings:
     jobs: int = setting(2, "submissions graded at once", type=int)
     sandbox: str = setting(STRICT, "weak: grade even where kernels cannot get mount and PID namespaces (the "
                                    "report says so); by default grading is refused there", choices=(STRICT, WEAK))
+    scheduler: str | None = setting(None, "a Dask scheduler to grade on (tls:// unless on this machine); "
+                                          "default: a local cluster of JOBS workers")
+    regrade: str | None = setting(None, "grade this submission again (its file name as the report shows it), "
+                                        "or all; by default what OUT already holds graded is kept")
     student_pattern: str | None = setting(None, "regular expression whose named groups (name, id, sis_user_id, "
                                                 "sis_login_id) read a student from a file name (default: "
                                                 "Canvas's download names)")

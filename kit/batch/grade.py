@@ -1,20 +1,22 @@
-"""make grade: every submission in a folder, each graded sealed by a worker process of its own; then the report.
+"""make grade: every submission in a folder, each graded sealed by a worker of its own; then the report.
 
-find (names.py) -> run (an executor of worker.grade jobs) -> final_grades.csv (table.py) -> grading_settings.json
--> report, feedback and gradebook (kit/report.py).
+find (names.py) -> plan what OUT lacks (results.py) -> grade on Dask (executors.py runs worker.grade,
+each result written as it arrives) -> final_grades.csv (table.py) and grading_settings.json from all of
+OUT -> report, feedback and gradebook (kit/report.py). The last steps run even when grading is cut short,
+so that a rerun finishes the batch.
 """
 
+import hashlib
 import json
 import pathlib
-import subprocess
+import sys
 
 from .. import assignments, canvas, report
-from ..grading import runner
-from ..grading.sandbox import namespaces_work
-from ..layout import ROOT, Layout
+from ..grading.sandbox import namespaces_work, parse_size
+from ..layout import Layout
 from ..outfolder import FINAL_GRADES_CSV, SETTINGS_JSON
 from ..settings import WEAK, Settings
-from . import executors, names, table, worker
+from . import executors, names, node, results, table, worker
 
 WEAK_SANDBOX_MESSAGE = (
     "refusing to grade: kernels would run here without mount and PID namespaces (as root without "
@@ -28,51 +30,97 @@ class SandboxRefused(RuntimeError):
     """Kernels would run without mount and PID namespaces here, and the instructor did not opt in."""
 
 
-def main(*, assignment, submissions, out, settings=Settings(), root=None, executor=None):
-    """Grade every .ipynb and .zip in submissions; write out/final_grades.csv and return its table.
+def main(*, assignment, submissions, out, settings=Settings(), root=None):
+    """Grade what out lacks of the .ipynb and .zip files in submissions; rebuild out/final_grades.csv from
+    every row out holds and return its table.
 
-    Each submission is graded by worker.grade on the executor (default: settings.jobs local processes),
-    its kernel in a sandbox (kit/grading/sandbox.py) within settings' limits; memory defaults to the
-    assignment's profile. Then the report, feedback and gradebook CSV are made (kit/report.py).
-    Where the sandbox would be weak (no mount and PID namespaces) nothing is graded unless settings.sandbox is WEAK.
+    Each submission is graded by worker.grade on Dask (a LocalCluster of settings.jobs workers, or the
+    cluster at settings.scheduler), its kernel in a sandbox (kit/grading/sandbox.py) within settings'
+    limits; memory defaults to the assignment's profile. Then the report, feedback and gradebook CSV are
+    made (kit/report.py). Where the sandbox would be weak (no mount and PID namespaces) nothing is graded
+    unless settings.sandbox is WEAK.
     """
     canvas.student_rule(settings.student_pattern)  # a pattern that cannot serve fails now, not after the batch
-    if settings.sandbox != WEAK and not namespaces_work():
+    if settings.scheduler:
+        executors.check_address(settings.scheduler)
+    elif settings.sandbox != WEAK and not namespaces_work():
         raise SandboxRefused(WEAK_SANDBOX_MESSAGE)
     profile = assignments.profile(assignment, root)
     settings = settings.with_memory_default(profile.memory)
-    autograder = Layout(root).autograder_zip(assignment)
-    if not autograder.is_file():
-        raise FileNotFoundError(f"{autograder} is missing: run `make build` first")
+    autograder_path = Layout(root).autograder_zip(assignment)
+    if not autograder_path.is_file():
+        raise FileNotFoundError(f"{autograder_path} is missing: run `make build` first")
     paths = names.submission_paths(pathlib.Path(submissions))
     out = pathlib.Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    jobs = [worker.Job(path, autograder, settings.timeout, settings.memory, settings.cpus, hidden=(str(out.resolve()),))
-            for path in paths]
-    executor = executor or executors.LocalProcesses(settings.jobs)
-    graded = executor.map(worker.grade, jobs, description=f"grading {assignment}")
-    outcomes = list(zip(names.visible_names(paths), graded))
-    for name, each in outcomes:
-        write_graded(each, out / "results" / name)
-    grades = table.grades_table(table.points_per_question(autograder), [(name, each.results) for name, each in outcomes])
-    grades.to_csv(out / FINAL_GRADES_CSV, index=False)
-    write_settings(out / SETTINGS_JSON, assignment, profile, settings, [each.results for _, each in outcomes])
+    autograder = autograder_path.read_bytes()
+    jobs = batch_jobs(paths, hashlib.sha256(autograder).hexdigest(), settings, out)
+    to_grade, kept = results.plan(out / "results", jobs, settings.regrade)
+    points = table.points_per_question(autograder_path)
+    print(f"{assignment}: {len(jobs)} submissions; to grade {len(to_grade)}{counts(to_grade.values())}, "
+          f"kept as graded {len(kept)}", file=sys.stderr)
+    try:
+        if to_grade:
+            grade_on_cluster({name: jobs[name] for name in to_grade}, autograder, settings, out, points, assignment)
+    finally:
+        grades = rebuild(out, assignment, profile, settings, points, present=set(jobs))
+    return grades
+
+
+def batch_jobs(paths, autograder_sha256, settings, out):
+    """{visible name: worker.Job} for every submission file."""
+    version = node.kit_version()
+    return {name: worker.Job(suffix=path.suffix, submission=path.read_bytes(), autograder_sha256=autograder_sha256,
+                             timeout=settings.timeout, memory=settings.memory, cpus=settings.cpus,
+                             kit_version=version, hidden=(str(out.resolve()),), strict=settings.sandbox != WEAK)
+            for path, name in zip(paths, names.visible_names(paths))}
+
+
+def grade_on_cluster(jobs, autograder, settings, out, points, assignment):
+    """Grade jobs on the batch's cluster, each row written to OUT as its result arrives."""
+    def write(name, graded):
+        results.write(out / "results" / name, jobs[name], graded, points)
+
+    # A cluster's workers hand out MEMORY, so that none takes more submissions than it can hold.
+    memory = parse_size(settings.memory) if settings.scheduler else None
+    with executors.cluster(settings.scheduler, settings.jobs) as client:
+        executors.grade_all(client, worker.grade, jobs, autograder, write, f"grading {assignment}", memory)
+
+
+def rebuild(out, assignment, profile, settings, points, present):
+    """final_grades.csv, grading_settings.json and the report from every row OUT holds (present: the
+    submissions still in SUBMISSIONS; the others keep their rows and are listed as gone)."""
+    rows = results.read_all(out / "results", points)
+    grades = table.grades_table(points, rows)
+    results.write_whole(out / FINAL_GRADES_CSV, grades.to_csv(index=False))
+    gone = sorted(name for name, _ in rows if name not in present)
+    write_settings(out / SETTINGS_JSON, assignment, profile, settings, rows, gone)
     report.main(out=out, student_pattern=settings.student_pattern)
     return grades
 
 
-def write_graded(graded, folder):
-    """A submission's results.json and grading.log in its results folder."""
-    runner.write_results(graded.results, folder)
-    (folder / "grading.log").write_text(graded.log)
+def counts(reasons):
+    """' (new 3, changed 1)': how many of each reason, or nothing."""
+    tally = {}
+    for reason in reasons:
+        tally[reason] = tally.get(reason, 0) + 1
+    return f" ({', '.join(f'{reason} {number}' for reason, number in sorted(tally.items()))})" if tally else ""
 
 
-def write_settings(path, assignment, profile, settings, results):
-    levels = sorted({each["extra_data"]["isolation"] for each in results if "isolation" in each["extra_data"]})
-    path.write_text(json.dumps({"assignment": assignment, **enforced_settings(settings, results),
-                                "jobs": settings.jobs, "sandbox": settings.sandbox, "isolation": levels,
-                                "measures_accuracy": profile.measures_accuracy, "kit_version": kit_version()},
-                               indent=2))
+def write_settings(path, assignment, profile, settings, rows, gone):
+    """grading_settings.json: this run's settings, what each row was graded with where it differs, files gone."""
+    recorded = [each for _, each in rows]
+    levels = sorted({each["extra_data"]["isolation"] for each in recorded if "isolation" in each["extra_data"]})
+    current = {"kit_version": node.kit_version(), "timeout": settings.timeout, "memory": settings.memory,
+               "cpus": settings.cpus}
+    graded_with = {name: each["extra_data"].get("graded_with") for name, each in rows}
+    differing = {name: used for name, used in graded_with.items()
+                 if used and {key: used.get(key) for key in current} != current}
+    results.write_whole(path, json.dumps({
+        "assignment": assignment, **enforced_settings(settings, recorded), "jobs": settings.jobs,
+        "scheduler": settings.scheduler, "sandbox": settings.sandbox, "isolation": levels,
+        "measures_accuracy": profile.measures_accuracy, "kit_version": current["kit_version"],
+        "rows_graded_otherwise": differing, "files_gone": gone}, indent=2))
 
 
 def enforced_settings(settings, results):
@@ -87,15 +135,3 @@ def enforced_settings(settings, results):
         recorded["cpus"] = cpus.pop()
     recorded["limits"] = [each for number, each in enumerate(enforced) if each not in enforced[:number]]
     return recorded
-
-
-def kit_version():
-    """`git describe --always --dirty` of the kit's checkout, so that grades say which kit made them; else "unknown"."""
-    try:
-        described = subprocess.run(["git", "describe", "--always", "--dirty"], cwd=ROOT, capture_output=True,
-                                   text=True, timeout=30)
-    except (OSError, subprocess.TimeoutExpired):
-        return "unknown"
-    return described.stdout.strip() if described.returncode == 0 and described.stdout.strip() else "unknown"
-
-

@@ -1,15 +1,19 @@
 """Grade one submission in a process of its own: unpack the autograder privately, run it sealed.
 
-`grade(job)` is what an executor runs: it starts this module as a process (`python -m kit.batch.worker`)
-for each attempt, holds the attempt to its backstop, retries what the grader failed at, and returns the
-results and the log as data (Graded); it writes nothing the batch reads.
+`grade(job, autograder)` is the task an executor runs, here or on another machine: everything it needs
+travels with it (the submission's bytes in the Job, the autograder zip's bytes beside it) and it writes
+nothing the batch reads. For each attempt it starts this module as a process (`python -m
+kit.batch.worker`), holds it to its backstop, retries what the grader failed at, and returns the results
+and the log as data (Graded).
 """
 
 import argparse
 import dataclasses
+import hashlib
 import json
 import pathlib
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -21,70 +25,94 @@ import psutil
 from ..grading import runner, sandbox, status
 from ..layout import ROOT
 from ..outfolder import RESULTS_JSON
-from .table import points_per_question
 
 BACKSTOP_SECONDS = 60  # the process holds TIMEOUT itself (runner.py's one budget); this kills one that cannot
 GRADER_ATTEMPTS = 3  # a grading the grader failed (status.NotGraded) is tried this many times in all
+NO_NETWORK_NAMESPACE = ("this worker cannot give kernels their own network (no mount, PID and network "
+                        "namespaces here), so a notebook could reach the scheduler; it grades nothing")
 
 
 @dataclasses.dataclass(frozen=True)
 class Job:
-    """One submission to grade, and the limits of its kernel."""
+    """One submission to grade, as it travels to a worker, and the limits of its kernel."""
 
-    submission: pathlib.Path
-    autograder: pathlib.Path
+    suffix: str  # ".ipynb" or ".zip": how the upload is read
+    submission: bytes
+    autograder_sha256: str  # of the zip that travels beside the job
     timeout: float | None
     memory: str | None  # '1.5G', '768M'
     cpus: float | None
+    kit_version: str
     hidden: tuple[str, ...] = ()  # folders covered from the kernel's view (the batch's output), besides the runner's
+    strict: bool = True  # grade only where kernels get namespaces (no network): SANDBOX is not weak
+
+    @property
+    def key(self):
+        """The grading's identity: the same key always gives the same grade, so the first result per key wins."""
+        limits = json.dumps([self.timeout, self.memory, self.cpus, self.strict])
+        parts = [hashlib.sha256(self.submission).hexdigest(), self.autograder_sha256, self.kit_version, limits]
+        return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+    @property
+    def graded_with(self):
+        """What besides the submission decided its grade, as results.json records it."""
+        return {"kit_version": self.kit_version, "autograder_sha256": self.autograder_sha256,
+                "timeout": self.timeout, "memory": self.memory, "cpus": self.cpus}
 
 
 @dataclasses.dataclass(frozen=True)
 class Graded:
-    """What became of a job: its results.json dict and its grading.log text (never empty)."""
+    """What became of a job: results.json's dict (None when no grading left one: outcome says why),
+    the outcome, grading.log's text (never empty) and the machine that graded it."""
 
-    results: dict
+    results: dict | None
+    outcome: status.Status
     log: str
+    host: str
 
 
-def grade(job):
-    """Grade job, trying again what the grader failed at (a kernel that never started, a process killed
-    from outside, a fault of the kit) up to GRADER_ATTEMPTS times in all; the student's own failures are
-    grades and are not retried. A fault here still gives a Graded: every submission has a row."""
-    log = []
+def grade(job, autograder):
+    """Grade job with autograder (the zip's bytes), trying again what the grader failed at (a kernel that
+    never started, a process killed from outside, a fault of the kit) up to GRADER_ATTEMPTS times in all;
+    the student's own failures are grades and are not retried. A fault here still gives a Graded."""
+    log, results = [], None
     try:
+        if hashlib.sha256(autograder).hexdigest() != job.autograder_sha256:
+            raise ValueError("the autograder zip that reached this worker is not the one the batch grades with")
+        if job.strict and not sandbox.namespaces_work():
+            return Graded(None, status.NotGraded(NO_NETWORK_NAMESPACE), NO_NETWORK_NAMESPACE + "\n", socket.gethostname())
         for attempt in range(1, GRADER_ATTEMPTS + 1):
             log.append(f"--- attempt {attempt} of {GRADER_ATTEMPTS}\n")
-            results, output = run_attempt(job)
-            ending = status.from_json(results["extra_data"]["outcome"])
-            log += [output, f"--- attempt {attempt}: {ending.text}\n"]
-            if status.is_grade(ending):
+            results, outcome, output = run_attempt(job, autograder)
+            log += [output, f"--- attempt {attempt}: {outcome.text}\n"]
+            if status.is_grade(outcome):
                 break
     except Exception as error:
         log.append(traceback.format_exc())
-        results = runner.failed_report_for(points_per_question(job.autograder),
-                                           status.NotGraded(f"{type(error).__name__}: {error}"))
-    return Graded(results, "".join(log))
+        results, outcome = None, status.NotGraded(f"{type(error).__name__}: {error}")
+    return Graded(results, outcome, "".join(log), socket.gethostname())
 
 
-def run_attempt(job):
-    """One attempt: (its results.json dict, or one that says why it left none; what the process printed).
+def run_attempt(job, autograder):
+    """One attempt: (results.json's dict or None, the outcome, what the process printed).
 
     The process unpacks the autograder into a scratch folder made here and removed here, so that a
     process killed from outside leaves no hidden tests behind."""
     scratch = pathlib.Path(tempfile.mkdtemp(prefix="kit-autograder-"))
     try:
         (scratch / "autograder").mkdir()
+        (scratch / "autograder.zip").write_bytes(autograder)
+        upload = scratch / f"submission{job.suffix}"
+        upload.write_bytes(job.submission)
         limits = {"timeout": job.timeout, "memory": job.memory, "cpus": job.cpus}
-        command = [sys.executable, "-m", "kit.batch.worker", str(job.submission.resolve()),
-                   str(job.autograder.resolve()), str(scratch / "results"),
-                   *(f"--{name}={value}" for name, value in limits.items() if value),
+        command = [sys.executable, "-m", "kit.batch.worker", str(upload), str(scratch / "autograder.zip"),
+                   str(scratch / "results"), *(f"--{name}={value}" for name, value in limits.items() if value),
                    *(f"--hide={folder}" for folder in job.hidden), f"--scratch={scratch / 'autograder'}"]
         ended = run_with_backstop(command, scratch / "output.log", job.timeout)
         output = (scratch / "output.log").read_text(errors="replace")
         if ended is None:
-            return runner.failed_report_for(points_per_question(job.autograder), status.TimedOut(job.timeout)), output
-        return read_results(scratch / "results" / RESULTS_JSON, ended, job.autograder), output
+            return None, status.TimedOut(job.timeout), output
+        return (*read_results(scratch / "results" / RESULTS_JSON, ended), output)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
@@ -101,14 +129,13 @@ def run_with_backstop(command, output_path, timeout):
             return None
 
 
-def read_results(path, exit_code, autograder):
+def read_results(path, exit_code):
+    """(results.json's dict, its status), or (None, NotGraded) when the process left none that reads."""
     try:
         results = json.loads(path.read_text())
-        status.from_json(results["extra_data"]["outcome"])
-        return results
+        return results, status.from_json(results["extra_data"]["outcome"])
     except (OSError, ValueError, KeyError, TypeError):
-        reason = f"the grading process ended with exit code {exit_code} and left no results"
-        return runner.failed_report_for(points_per_question(autograder), status.NotGraded(reason))
+        return None, status.NotGraded(f"the grading process ended with exit code {exit_code} and left no results")
 
 
 def kill_tree(pid):
