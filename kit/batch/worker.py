@@ -11,12 +11,15 @@ import argparse
 import dataclasses
 import hashlib
 import json
+import os
 import pathlib
 import shutil
 import socket
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 import traceback
 import zipfile
 
@@ -49,7 +52,9 @@ class Job:
     @property
     def key(self):
         """The grading's identity: the same key always gives the same grade, so the first result per key wins."""
-        limits = json.dumps([self.timeout, self.memory, self.cpus, self.strict])
+        # Limits as numbers, so that 300 and 300.0, 1G and 1024M are one key.
+        limits = json.dumps([number(self.timeout), self.memory and sandbox.parse_size(self.memory),
+                             number(self.cpus), self.strict])
         parts = [hashlib.sha256(self.submission).hexdigest(), self.autograder_sha256, self.kit_version, limits]
         return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
@@ -58,6 +63,10 @@ class Job:
         """What besides the submission decided its grade, as results.json records it."""
         return {"kit_version": self.kit_version, "autograder_sha256": self.autograder_sha256,
                 "timeout": self.timeout, "memory": self.memory, "cpus": self.cpus}
+
+
+def number(value):
+    return None if value is None else float(value)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -107,7 +116,8 @@ def run_attempt(job, autograder):
         limits = {"timeout": job.timeout, "memory": job.memory, "cpus": job.cpus}
         command = [sys.executable, "-m", "kit.batch.worker", str(upload), str(scratch / "autograder.zip"),
                    str(scratch / "results"), *(f"--{name}={value}" for name, value in limits.items() if value),
-                   *(f"--hide={folder}" for folder in job.hidden), f"--scratch={scratch / 'autograder'}"]
+                   *(f"--hide={folder}" for folder in job.hidden), f"--scratch={scratch / 'autograder'}",
+                   f"--attempt={scratch}", f"--parent={os.getpid()}"]
         ended = run_with_backstop(command, scratch / "output.log", job.timeout)
         output = (scratch / "output.log").read_text(errors="replace")
         if ended is None:
@@ -174,6 +184,20 @@ def main(*, submission, autograder, out, timeout=None, memory=None, cpus=None, h
     return report
 
 
+def end_with_parent(folder, parent, interval=0.5):
+    """Remove folder (an attempt's scratch: the unpacked autograder, hidden tests inside) and end this
+    process, its kernel with it, once the worker that started it (pid parent) is gone: no one else would.
+    The pid comes from the worker, so that a worker that died while this process started is seen too."""
+
+    def watch():
+        while os.getppid() == parent:
+            time.sleep(interval)
+        shutil.rmtree(folder, ignore_errors=True)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("submission")
@@ -184,7 +208,11 @@ if __name__ == "__main__":
     parser.add_argument("--cpus", type=float, default=None)
     parser.add_argument("--hide", action="append", default=[])
     parser.add_argument("--scratch", default=None)
+    parser.add_argument("--attempt", default=None, help="removed if this process outlives its parent")
+    parser.add_argument("--parent", type=int, default=None, help="the pid of the worker that started this process")
     arguments = parser.parse_args()
+    if arguments.attempt:
+        end_with_parent(arguments.attempt, arguments.parent or os.getppid())
     runner.limit_judge_memory()
     main(submission=arguments.submission, autograder=arguments.autograder, out=arguments.out,
          timeout=arguments.timeout, memory=arguments.memory, cpus=arguments.cpus, hidden=arguments.hide,
