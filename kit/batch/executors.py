@@ -8,6 +8,7 @@ that then dies would be computed again).
 """
 
 import contextlib
+import hashlib
 import sys
 import tempfile
 import urllib.parse
@@ -79,7 +80,9 @@ def grade_all(client, function, jobs, autograder, on_result, description, memory
     """Run function(job, autograder) for each of jobs ({name: Job}) on the client's cluster; on_result(name,
     result) for each name, once per key, as results arrive. A job whose task ended its worker ALLOWED_FAILURES times gets a
     student failure. memory_bytes, where given, is the MEMORY resource each task holds on its worker."""
-    shared = client.scatter(autograder, broadcast=True, hash=True)  # once per worker, named by its content
+    # The zip as a task named by its sha256, not scattered data: a worker fetches it once from a peer, and
+    # where every worker holding it is lost the scheduler makes it again rather than cancel what needs it.
+    shared = client.submit(same, autograder, key=f"kit-autograder-{hashlib.sha256(autograder).hexdigest()}")
     options = {"resources": {"MEMORY": memory_bytes}} if memory_bytes else {}
     by_key = {}
     for name, job in jobs.items():
@@ -100,11 +103,19 @@ def grade_all(client, function, jobs, autograder, on_result, description, memory
                 progress.update()
 
 
+def same(data):
+    return data
+
+
 def outcome_of(future):
-    """The task's Graded, or a student failure for a submission that kept ending its worker."""
+    """The task's Graded; a student failure for a submission that kept ending its worker; not graded
+    (a rerun grades it) when the cluster lost it otherwise."""
     try:
         return future.result()
     except KilledWorker as error:
-        failure = status.StudentFailure("KilledWorker", f"its grading ended the grading worker {ALLOWED_FAILURES} "
-                                                        "times")
-        return Graded(None, failure, f"{failure.text}\n{error}\n", "unknown")
+        ending = status.StudentFailure("KilledWorker", f"its grading ended the grading worker {ALLOWED_FAILURES} "
+                                                       "times")
+        return Graded(None, ending, f"{ending.text}\n{error}\n", "unknown")
+    except Exception as error:  # the cluster's failure (a cancelled task, a lost connection), not the student's
+        ending = status.NotGraded(f"the cluster lost its grading: {type(error).__name__}: {error}")
+        return Graded(None, ending, f"{ending.text}\n", "unknown")

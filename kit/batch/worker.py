@@ -107,7 +107,7 @@ def run_attempt(job, autograder):
 
     The process unpacks the autograder into a scratch folder made here and removed here, so that a
     process killed from outside leaves no hidden tests behind."""
-    scratch = pathlib.Path(tempfile.mkdtemp(prefix="kit-autograder-"))
+    scratch = pathlib.Path(tempfile.mkdtemp(prefix="kit-autograder-", dir=worker_directory()))
     try:
         (scratch / "autograder").mkdir()
         (scratch / "autograder.zip").write_bytes(autograder)
@@ -125,6 +125,17 @@ def run_attempt(job, autograder):
         return (*read_results(scratch / "results" / RESULTS_JSON, ended), output)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+def worker_directory():
+    """The Dask worker's own folder when this runs in one (Dask removes a dead worker's folder, and a local
+    cluster's with it), else None: the system's temporary folder."""
+    import distributed  # here, not above: the grading process this module also is never needs it (0.8 s)
+
+    try:
+        return distributed.get_worker().local_directory
+    except ValueError:
+        return None
 
 
 def run_with_backstop(command, output_path, timeout):
