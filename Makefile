@@ -37,8 +37,8 @@ preflight: $(INSTALLED)
 	$(BIN)/python -m kit preflight --assignment $(ASSIGNMENT) $(if $(MEMORY),--memory $(MEMORY)) $(if $(CPUS),--cpus $(CPUS))
 
 worker: $(INSTALLED)
-	@test -n "$(SCHEDULER)" -a -n "$(MEMORY)" || { echo "usage: make worker SCHEDULER=<address> MEMORY=<memory for grading> [SLOTS=<n>]"; exit 2; }
-	$(BIN)/python -m kit worker --scheduler $(SCHEDULER) --memory $(MEMORY) $(if $(SLOTS),--slots $(SLOTS))
+	@test -n "$(SCHEDULER)" || { echo "usage: make worker SCHEDULER=<address> [MEMORY=<memory for grading>] [SLOTS=<n>]"; exit 2; }
+	$(BIN)/python -m kit worker --scheduler $(SCHEDULER) $(if $(MEMORY),--memory $(MEMORY)) $(if $(SLOTS),--slots $(SLOTS))
 
 demo: $(INSTALLED)
 	$(BIN)/python -m kit demo --out graded/demo

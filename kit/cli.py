@@ -35,8 +35,9 @@ def parse_arguments(argv=None):
     preflight_parser.add_argument("--cpus", type=float, default=None, help="the container's CPUs, e.g. 0.5")
     worker_parser = commands.add_parser("worker", help="start a Dask worker that grades for a scheduler")
     worker_parser.add_argument("--scheduler", required=True, help="the scheduler's address (tls:// unless local)")
-    worker_parser.add_argument("--memory", required=True, help="memory this machine gives grading, e.g. 30G: "
-                                                                 "the MEMORY resource submissions take from")
+    worker_parser.add_argument("--memory", default=None, help="memory this machine gives grading, e.g. 30G: the "
+                                                               "MEMORY resource submissions take from (default: "
+                                                               f"{node.MEMORY_SHARE * 100:.0f}%% of this machine's)")
     worker_parser.add_argument("--slots", type=int, default=os.cpu_count(), help="submissions at once at most "
                                                                                 "(default: one per CPU)")
     demo_parser = commands.add_parser("demo", help="build, then grade the bundled example submissions")

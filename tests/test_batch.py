@@ -210,3 +210,12 @@ def test_the_client_killed_mid_batch_then_rerun_finishes_the_batch(tmp_path):
     assert graded_rows(out) == expected_rows()
     assert {name: stamp for name, stamp in stamps(out).items() if name in done} == done, "finished rows regraded"
     assert not no_partial_files(out)
+
+
+def test_make_worker_offers_its_memory_as_a_resource_and_a_thread_per_slot():
+    command = node.worker_command("tls://scheduler.example:8786", "30G", 15)
+    assert command[command.index("--resources") + 1] == f"MEMORY={30 * 2**30}"
+    assert command[command.index("--nthreads") + 1] == "15" and "--no-dashboard" in command
+    default = node.worker_command("tls://scheduler.example:8786", None, 1)
+    offered = int(default[default.index("--resources") + 1].split("=")[1])
+    assert 0 < offered < psutil.virtual_memory().total

@@ -7,9 +7,12 @@ import platform
 import subprocess
 import sys
 
+import psutil
+
 from ..grading.sandbox import namespaces_work, parse_size
 from ..layout import ROOT
 
+MEMORY_SHARE = 0.9  # of the machine's memory, for grading when MEMORY is not given: the rest for the system
 WORKER_NOT_ROOT = ("make worker should run as root: only root gives every kernel the full sandbox (a user of "
                    "its own, mount, PID, network and IPC namespaces, cgroups)")
 
@@ -32,8 +35,9 @@ def facts():
 
 def worker_command(scheduler, memory, slots):
     """`dask worker` for this kit: one process, a thread per slot, the MEMORY resource it may hand out."""
+    memory_bytes = parse_size(memory) if memory else int(psutil.virtual_memory().total * MEMORY_SHARE)
     return [sys.executable, "-m", "distributed.cli.dask_worker", scheduler, "--nworkers", "1",
-            "--nthreads", str(slots), "--resources", f"MEMORY={parse_size(memory)}", "--memory-limit", "0",
+            "--nthreads", str(slots), "--resources", f"MEMORY={memory_bytes}", "--memory-limit", "0",
             "--no-dashboard"]
 
 
