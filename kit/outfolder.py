@@ -90,6 +90,12 @@ class Batch:
         return [str(level) for level in levels] if isinstance(levels, list) else []
 
     @property
+    def files_gone(self):
+        """Rows graded into OUT earlier whose files the last run's SUBMISSIONS no longer held."""
+        gone = self.settings.get("files_gone")
+        return [str(name) for name in gone] if isinstance(gone, list) else []
+
+    @property
     def weak_sandbox(self):
         """Graded with SANDBOX=weak: kernels without mount and PID namespaces."""
         return self.settings.get("sandbox") == "weak"

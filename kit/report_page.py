@@ -67,6 +67,13 @@ def warning_sections(batch):
                          "[U+200B]), by case, or were the same (a ~2 tells them apart): each has its own row, "
                          "but check which file is whose before handing back grades.", class_="problem"),
             table(["files"], [(", ".join(files),) for files in look_alikes])), class_="warning"))
+    if batch.files_gone:
+        sections.append(element("section", join(
+            element("h2", f"Rows whose file is gone ({len(batch.files_gone)})"),
+            element("p", "These rows were graded into this folder earlier, but their files were not in the "
+                         "SUBMISSIONS of the last make grade: they keep their grades. Delete their results "
+                         "folders and run make report if they should go.", class_="problem"),
+            table(["file"], [(element("code", name),) for name in batch.files_gone])), class_="warning"))
     if batch.weak_sandbox:
         sections.append(element("section", join(
             element("h2", "Weak sandbox"),

@@ -149,6 +149,7 @@ def test_an_out_folder_grows_by_what_is_new(tmp_path, monkeypatch):
     assert rows["late_formula.ipynb"] == expected_rows()["formula_without_bias.ipynb"]
     settings = json.loads((out / outfolder.SETTINGS_JSON).read_text())
     assert settings["files_gone"] == sorted(expected_rows()), "rows whose files are not in SUBMISSIONS are listed"
+    assert f"Rows whose file is gone ({len(CASES)})" in (out / "report.html").read_text()
     assert not no_partial_files(out)
 
 
