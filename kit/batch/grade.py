@@ -78,13 +78,19 @@ def batch_jobs(paths, autograder_sha256, settings, out):
 
 def grade_on_cluster(jobs, autograder, settings, out, points, assignment):
     """Grade jobs on the batch's cluster, each row written to OUT as its result arrives."""
+    endings = []
+
     def write(name, graded):
         results.write(out / "results" / name, jobs[name], graded, points)
+        endings.append(graded)
 
     # A cluster's workers hand out MEMORY, so that none takes more submissions than it can hold.
     memory = parse_size(settings.memory) if settings.scheduler else None
     with executors.cluster(settings.scheduler, settings.jobs) as client:
         executors.grade_all(client, worker.grade, jobs, autograder, write, f"grading {assignment}", memory)
+    retried = sum(graded.attempts > 1 for graded in endings)
+    print(f"graded {len(endings)}{counts(graded.outcome.kind for graded in endings)}, retried {retried}",
+          file=sys.stderr)
 
 
 def rebuild(out, assignment, profile, settings, points, present):

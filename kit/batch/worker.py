@@ -72,19 +72,20 @@ def number(value):
 @dataclasses.dataclass(frozen=True)
 class Graded:
     """What became of a job: results.json's dict (None when no grading left one: outcome says why),
-    the outcome, grading.log's text (never empty) and the machine that graded it."""
+    the outcome, grading.log's text (never empty), the machine that graded it and how many attempts it took."""
 
     results: dict | None
     outcome: status.Status
     log: str
     host: str
+    attempts: int = 1
 
 
 def grade(job, autograder):
     """Grade job with autograder (the zip's bytes), trying again what the grader failed at (a kernel that
     never started, a process killed from outside, a fault of the kit) up to GRADER_ATTEMPTS times in all;
     the student's own failures are grades and are not retried. A fault here still gives a Graded."""
-    log, results = [], None
+    log, results, attempt = [], None, 1
     try:
         if hashlib.sha256(autograder).hexdigest() != job.autograder_sha256:
             raise ValueError("the autograder zip that reached this worker is not the one the batch grades with")
@@ -99,7 +100,7 @@ def grade(job, autograder):
     except Exception as error:
         log.append(traceback.format_exc())
         results, outcome = None, status.NotGraded(f"{type(error).__name__}: {error}")
-    return Graded(results, outcome, "".join(log), socket.gethostname())
+    return Graded(results, outcome, "".join(log), socket.gethostname(), attempt)
 
 
 def run_attempt(job, autograder):
