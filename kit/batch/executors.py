@@ -12,6 +12,7 @@ import hashlib
 import sys
 import tempfile
 import urllib.parse
+import warnings
 
 import dask
 from distributed import Client, KilledWorker, LocalCluster, as_completed
@@ -82,7 +83,9 @@ def grade_all(client, function, jobs, autograder, on_result, description, memory
     student failure. memory_bytes, where given, is the MEMORY resource each task holds on its worker."""
     # The zip as a task named by its sha256, not scattered data: a worker fetches it once from a peer, and
     # where every worker holding it is lost the scheduler makes it again rather than cancel what needs it.
-    shared = client.submit(same, autograder, key=f"kit-autograder-{hashlib.sha256(autograder).hexdigest()}")
+    with warnings.catch_warnings():  # Dask warns of large data in a graph: here it is one task, on purpose
+        warnings.filterwarnings("ignore", message="(Large object of size|Sending large graph)")
+        shared = client.submit(same, autograder, key=f"kit-autograder-{hashlib.sha256(autograder).hexdigest()}")
     options = {"resources": {"MEMORY": memory_bytes}} if memory_bytes else {}
     by_key = {}
     for name, job in jobs.items():
