@@ -10,7 +10,7 @@ from otter.test_files.exception_test import ExceptionTestFile
 
 from .exchange import AnswerRefused, StudentError
 from .kernel import DeadKernelError, KernelTimeout
-from .standins import UnsupportedLayer
+from .standins.layers import UnsupportedLayer
 
 MESSAGE_CHARACTERS = 300
 REFERENCES_FILE = "references.json"  # built by `make build`: values the tests compare answers with
