@@ -14,7 +14,7 @@ from kit.layout import Layout
 
 LAYOUT = Layout()
 NAMES = LAYOUT.assignment_names()
-SOURCES = ("solutions", "data", "images", "requirements.txt")
+SOURCES = ("solutions", "data", "images", "requirements.txt", "check_helpers.py")
 
 
 def hidden_test_cases(name):

@@ -3,14 +3,16 @@
 import os
 import pickle
 import subprocess
+import sys
 import zipfile
 
 import nbformat
 import numpy as np
 import pytest
 
+from check_helpers import is_array, kinds
 from kit.grading import exchange, judge, kernel_users, probe, runner, sandbox, submission
-from kit.grading.standins import activations, decode, remote
+from kit.grading.standins import activations, decode, layers, remote
 from kit.grading.standins.model import CALL_ROWS
 
 ASSIGNMENT = "lstm_parameters"
@@ -107,7 +109,7 @@ def test_a_big_array_is_read_by_rows_never_whole():
     decoder = RowsDecoder(array)
     big = decode.kind_of(remote.RemoteArray, ["ndarray"])(decoder, 0, array.shape, array.dtype)
     big.CHUNK_BYTES = 100 * 28 * 28 * 4
-    assert "ndarray" in {cls.__name__ for cls in type(big).__mro__} and len(big) == 300
+    assert is_array(big) and len(big) == 300
     assert big.min() == array.min() and big.max() == array.max()
     assert np.array_equal(big[10:20], array[10:20]) and np.array_equal(big[-1, 3], array[-1, 3])
     assert decoder.largest <= big.CHUNK_BYTES
@@ -175,6 +177,22 @@ def test_activations_are_recognised_by_what_they_compute():
     assert activations.identify_activation(numbers ** 3) is None
 
 
+def test_an_unknown_activation_is_refused_with_every_known_one_named():
+    layer = decode.kind_of(layers.LayerStandIn, ["Dense", "Layer"])()
+    layer.name, layer.weights, layer.functions = "dense", [np.ones((2, 1), np.float32)], {"activation": None}
+    with pytest.raises(layers.UnsupportedLayer) as refused:
+        layer.forward(np.ones((1, 2), np.float32))
+    assert all(name in str(refused.value) for name in activations.KNOWN_ACTIVATIONS), refused.value
+
+
+def test_the_tests_import_from_the_release_folder_only_while_they_run(tmp_path):
+    (tmp_path / "kit_test_helper_module.py").write_text("ANSWER = 42\n")
+    with judge.importable(tmp_path):
+        from kit_test_helper_module import ANSWER
+    assert ANSWER == 42
+    assert "kit_test_helper_module" not in sys.modules and str(tmp_path) not in sys.path
+
+
 @pytest.mark.skipif(os.geteuid() != 0, reason="a separate kernel user needs root")
 def test_a_sweep_ends_every_process_of_the_kernel_user():
     uid = kernel_users.KERNEL_UIDS[-1]
@@ -220,3 +238,23 @@ def test_a_model_runs_on_many_inputs_a_chunk_at_a_time_with_the_same_result(tmp_
     assert chunked.shape == (len(inputs), 3)
     np.testing.assert_allclose(chunked, stand_in.forward(inputs), atol=1e-6)
     np.testing.assert_allclose(chunked[:50], np.asarray(model(inputs[:50])), atol=1e-5)
+
+
+def test_every_kind_of_layer_in_the_table_runs_in_numpy_as_in_keras(tmp_path):
+    """A model with a layer of each kind the judge runs (standins/layers.py's LAYERS) gives Keras' outputs,
+    its activations (hard_sigmoid, sigmoid, relu) known by what they compute."""
+    import keras
+
+    keras.utils.set_random_seed(7)
+    inputs = keras.Input((6, 4))
+    outputs = inputs
+    for layer in (keras.layers.GRU(5, return_sequences=True), keras.layers.Dropout(0.5),
+                  keras.layers.SimpleRNN(4, return_sequences=True, activation="hard_sigmoid"), keras.layers.LSTM(3),
+                  keras.layers.Dense(3, activation="sigmoid"), keras.layers.Activation("relu"), keras.layers.Softmax()):
+        outputs = layer(outputs)
+    model = keras.Model(inputs, outputs)
+    stand_in = decode.Decoder(None).decode(probe_in_kernel()._Writer(str(tmp_path)).encode(model),
+                                            lambda name: read_npy(tmp_path / name))
+    assert set(layers.LAYERS) <= set().union(*(kinds(layer) for layer in stand_in.layers))
+    images = np.random.default_rng(8).uniform(-1, 1, size=(3, 6, 4)).astype("float32")
+    np.testing.assert_allclose(stand_in(images), np.asarray(model(images)), atol=1e-5)
