@@ -30,9 +30,9 @@ import subprocess
 import sys
 import tempfile
 
-from . import cgroups, jail, shared_places, watchdog
+from . import cgroups, jail, kernel_users, shared_places, watchdog
 from .jail_spec import JailSpec
-from .kernel_users import STATE, claim, sweep_user
+from .kernel_users import STATE
 
 # Without CPUS each kernel gets a cgroup quota of one CPU. Fairness among kernels needs no setting
 # (sibling cgroups share the CPU equally under contention); the quota bounds what one kernel
@@ -170,7 +170,7 @@ class Sandbox:
         return enforced
 
     def claim_user_id(self):
-        uid, self.lock = claim()
+        uid, self.lock = kernel_users.claim()
         self.uid = self.gid = uid
         self.remove_leftovers()  # a grading killed from outside may have left these behind
 
@@ -217,7 +217,7 @@ class Sandbox:
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait()
         if self.root and not self.namespaces:
-            sweep_user(self.uid)
+            kernel_users.sweep_user(self.uid)
 
     def __exit__(self, *exc):
         if self.watchdog:
@@ -235,7 +235,7 @@ class Sandbox:
     def remove_leftovers(self):
         """Kill every process of the user id and cgroup, unmount and remove the workspace and cgroup;
         without namespaces, remove what the user id left in the places every user can write to."""
-        sweep_user(self.uid)
+        kernel_users.sweep_user(self.uid)
         if not self.namespaces:
             shared_places.remove_owned_by(self.uid, self.world_writable_folders())
         try:
