@@ -126,7 +126,7 @@ def publish_autograder(dist_dir, autograder_dir, name, references):
     autograder_dir.mkdir(parents=True)
     (otter_zip,) = dist_dir.glob(f"{name}-autograder_*.zip")
     runner_files = {f"kit/{path.relative_to(KIT)}": path.read_bytes()
-                    for path in [KIT / "__init__.py", *sorted((KIT / "grading").glob("*.py"))]}
+                    for path in [KIT / "__init__.py", *sorted((KIT / "grading").rglob("*.py"))]}
     settings = json.dumps({"timeout": runner.DEFAULT_TIMEOUT}) + "\n"
     write_reproducible_zip(otter_zip, autograder_dir / "autograder.zip",
                            {**runner_files, "run_otter.py": RUN_OTTER.encode(), "references.json": references.encode(),

@@ -5,7 +5,7 @@ import os
 import pathlib
 import shutil
 
-from kit.grading import sandbox, shared_places
+from kit.grading import kernel_users, shared_places
 
 # swaps_the_judge_folder links the judge's folder here: a grader-side folder the kernel cannot see,
 # holding a root-owned q5 (the question it times its swap for) that the judge must not remove
@@ -26,7 +26,7 @@ def decoy_tree():
 
 def ipc_objects_left():
     """Rows of /proc/sysvipc that a kernel user id owns or that carry leaves_ipc_objects' keys."""
-    uids = {str(uid) for uid in sandbox.KERNEL_UIDS}
+    uids = {str(uid) for uid in kernel_users.KERNEL_UIDS}
     left = []
     for kind in shared_places.SYSTEM_V:
         header, *rows = pathlib.Path(f"/proc/sysvipc/{kind}").read_text().splitlines()

@@ -14,7 +14,7 @@ from tests.hidden_tests import hidden_test_functions
 
 LAYOUT = Layout()
 NAMES = LAYOUT.assignment_names()
-SOURCES = ("solutions", "data", "images", "requirements.txt")
+SOURCES = ("solutions", "data", "images", "requirements.txt", "check_helpers.py")
 
 
 def release_texts(name):

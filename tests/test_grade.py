@@ -18,7 +18,7 @@ from kit import cli, outfolder, report
 from kit.batch import grade, names, worker
 from kit.batch.table import grades_table, points_per_question
 from kit.settings import Settings
-from kit.grading import runner, sandbox, status
+from kit.grading import kernel_users, runner, status
 from kit.layout import ROOT, Layout
 
 LAYOUT = Layout()
@@ -146,7 +146,7 @@ def test_a_worker_killed_from_outside_is_graded_again_and_leaves_nothing(tmp_pat
     assert "attempt 1: not graded: the grading process ended with exit code -9" in log
     assert "attempt 2: Completed" in log
     assert not list(scratch.iterdir()), "the killed worker's unpacked autograder stayed"
-    assert not any(sandbox.processes_of(uid) for uid in sandbox.KERNEL_UIDS), "the killed worker's kernel lives on"
+    assert not any(kernel_users.processes_of(uid) for uid in kernel_users.KERNEL_UIDS), "the killed worker's kernel lives on"
 
 
 @pytest.mark.slow

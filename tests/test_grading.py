@@ -3,13 +3,17 @@
 import os
 import pickle
 import subprocess
+import sys
 import zipfile
 
 import nbformat
 import numpy as np
 import pytest
 
-from kit.grading import exchange, judge, sandbox, standins, submission
+from check_helpers import is_array, kinds
+from kit.grading import exchange, judge, kernel_users, probe, runner, sandbox, submission
+from kit.grading.standins import activations, decode, layers, remote
+from kit.grading.standins.model import CALL_ROWS
 
 ASSIGNMENT = "lstm_parameters"
 
@@ -23,6 +27,13 @@ def notebook_text(assignment=ASSIGNMENT):
 def read_npy(path):
     with open(path, "rb") as handle:
         return exchange.read_plain_npy(handle)
+
+
+def probe_in_kernel():
+    """The probe as the runner loads it into a kernel: its source, with what it reads of each layer."""
+    namespace = {}
+    exec(runner.probe_loader(), namespace)
+    return namespace["_kit_probe"]
 
 
 def test_plain_arrays_are_read_and_pickles_refused(tmp_path):
@@ -96,14 +107,14 @@ class RowsDecoder:
 def test_a_big_array_is_read_by_rows_never_whole():
     array = np.random.default_rng(0).uniform(size=(300, 28, 28)).astype("float32")
     decoder = RowsDecoder(array)
-    remote = standins.kind_of(standins.RemoteArray, ["ndarray"])(decoder, 0, array.shape, array.dtype)
-    remote.CHUNK_BYTES = 100 * 28 * 28 * 4
-    assert "ndarray" in {cls.__name__ for cls in type(remote).__mro__} and len(remote) == 300
-    assert remote.min() == array.min() and remote.max() == array.max()
-    assert np.array_equal(remote[10:20], array[10:20]) and np.array_equal(remote[-1, 3], array[-1, 3])
-    assert decoder.largest <= remote.CHUNK_BYTES
+    big = decode.kind_of(remote.RemoteArray, ["ndarray"])(decoder, 0, array.shape, array.dtype)
+    big.CHUNK_BYTES = 100 * 28 * 28 * 4
+    assert is_array(big) and len(big) == 300
+    assert big.min() == array.min() and big.max() == array.max()
+    assert np.array_equal(big[10:20], array[10:20]) and np.array_equal(big[-1, 3], array[-1, 3])
+    assert decoder.largest <= big.CHUNK_BYTES
     with pytest.raises(TypeError, match="by rows"):
-        remote[array > 0.5]
+        big[array > 0.5]
 
 
 def test_deeply_nested_answers_are_refused():
@@ -154,26 +165,42 @@ def test_failure_messages_never_quote_the_tests():
         raise AssertionError("x is wrong")
     except AssertionError as error:
         assert judge.withhold_test_source(judge.failure_message(error), source) == "x is wrong"
-    quoting = standins.StudentError("ValueError: assert x == secret_expected_value_123, 'x is wrong'")
+    quoting = exchange.StudentError("ValueError: assert x == secret_expected_value_123, 'x is wrong'")
     assert "secret" not in judge.withhold_test_source(judge.failure_message(quoting), source)
     assert len(judge.failure_message(RuntimeError("y" * 5000))) <= judge.MESSAGE_CHARACTERS
 
 
 def test_activations_are_recognised_by_what_they_compute():
-    probe = standins.ACTIVATION_PROBE.astype(np.float64)
-    assert standins.identify_activation(np.tanh(probe)) is np.tanh
-    assert standins.identify_activation(standins.softmax(probe)) is standins.softmax
-    assert standins.identify_activation(probe ** 3) is None
+    numbers = probe.ACTIVATION_PROBE.astype(np.float64)
+    assert activations.identify_activation(np.tanh(numbers)) is np.tanh
+    assert activations.identify_activation(activations.softmax(numbers)) is activations.softmax
+    assert activations.identify_activation(numbers ** 3) is None
+
+
+def test_an_unknown_activation_is_refused_with_every_known_one_named():
+    layer = decode.kind_of(layers.LayerStandIn, ["Dense", "Layer"])()
+    layer.name, layer.weights, layer.functions = "dense", [np.ones((2, 1), np.float32)], {"activation": None}
+    with pytest.raises(layers.UnsupportedLayer) as refused:
+        layer.forward(np.ones((1, 2), np.float32))
+    assert all(name in str(refused.value) for name in activations.KNOWN_ACTIVATIONS), refused.value
+
+
+def test_the_tests_import_from_the_release_folder_only_while_they_run(tmp_path):
+    (tmp_path / "kit_test_helper_module.py").write_text("ANSWER = 42\n")
+    with judge.importable(tmp_path):
+        from kit_test_helper_module import ANSWER
+    assert ANSWER == 42
+    assert "kit_test_helper_module" not in sys.modules and str(tmp_path) not in sys.path
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="a separate kernel user needs root")
 def test_a_sweep_ends_every_process_of_the_kernel_user():
-    uid = sandbox.KERNEL_UIDS[-1]
+    uid = kernel_users.KERNEL_UIDS[-1]
     daemon = subprocess.Popen(["sleep", "300"], user=uid, group=uid, start_new_session=True)
-    assert sandbox.processes_of(uid)
-    sandbox.sweep_user(uid)
+    assert kernel_users.processes_of(uid)
+    kernel_users.sweep_user(uid)
     daemon.wait(timeout=10)
-    assert not sandbox.processes_of(uid)
+    assert not kernel_users.processes_of(uid)
 
 
 def test_sizes_read_as_instructors_write_them():
@@ -189,12 +216,10 @@ def test_recurrent_layers_run_in_numpy_as_in_keras(tmp_path, kind, return_sequen
     build_model slip that picks one must not cost the accuracy test as well."""
     import keras
 
-    from kit.grading import probe
-
     keras.utils.set_random_seed(3)
     model = keras.Sequential([keras.Input((6, 4)), getattr(keras.layers, kind)(5, return_sequences=return_sequences)])
-    tree = probe._Writer(str(tmp_path)).encode(model)
-    stand_in = standins.Decoder(None).decode(tree, lambda name: read_npy(tmp_path / name))
+    tree = probe_in_kernel()._Writer(str(tmp_path)).encode(model)
+    stand_in = decode.Decoder(None).decode(tree, lambda name: read_npy(tmp_path / name))
     inputs = np.random.default_rng(4).uniform(-1, 1, size=(3, 6, 4)).astype("float32")
     np.testing.assert_allclose(stand_in(inputs), np.asarray(model(inputs)), atol=1e-5)
 
@@ -204,14 +229,32 @@ def test_a_model_runs_on_many_inputs_a_chunk_at_a_time_with_the_same_result(tmp_
     with them, and with the outputs a single pass would give."""
     import keras
 
-    from kit.grading import probe
-
     keras.utils.set_random_seed(5)
     model = keras.Sequential([keras.Input((6, 4)), keras.layers.LSTM(5), keras.layers.Dense(3, activation="softmax")])
-    stand_in = standins.Decoder(None).decode(probe._Writer(str(tmp_path)).encode(model),
-                                              lambda name: read_npy(tmp_path / name))
-    inputs = np.random.default_rng(6).uniform(-1, 1, size=(standins.CALL_ROWS * 2 + 7, 6, 4)).astype("float32")
+    stand_in = decode.Decoder(None).decode(probe_in_kernel()._Writer(str(tmp_path)).encode(model),
+                                            lambda name: read_npy(tmp_path / name))
+    inputs = np.random.default_rng(6).uniform(-1, 1, size=(CALL_ROWS * 2 + 7, 6, 4)).astype("float32")
     chunked = stand_in(inputs)
     assert chunked.shape == (len(inputs), 3)
     np.testing.assert_allclose(chunked, stand_in.forward(inputs), atol=1e-6)
     np.testing.assert_allclose(chunked[:50], np.asarray(model(inputs[:50])), atol=1e-5)
+
+
+def test_every_kind_of_layer_in_the_table_runs_in_numpy_as_in_keras(tmp_path):
+    """A model with a layer of each kind the judge runs (standins/layers.py's LAYERS) gives Keras' outputs,
+    its activations (hard_sigmoid, sigmoid, relu) known by what they compute."""
+    import keras
+
+    keras.utils.set_random_seed(7)
+    inputs = keras.Input((6, 4))
+    outputs = inputs
+    for layer in (keras.layers.GRU(5, return_sequences=True), keras.layers.Dropout(0.5),
+                  keras.layers.SimpleRNN(4, return_sequences=True, activation="hard_sigmoid"), keras.layers.LSTM(3),
+                  keras.layers.Dense(3, activation="sigmoid"), keras.layers.Activation("relu"), keras.layers.Softmax()):
+        outputs = layer(outputs)
+    model = keras.Model(inputs, outputs)
+    stand_in = decode.Decoder(None).decode(probe_in_kernel()._Writer(str(tmp_path)).encode(model),
+                                            lambda name: read_npy(tmp_path / name))
+    assert set(layers.LAYERS) <= set().union(*(kinds(layer) for layer in stand_in.layers))
+    images = np.random.default_rng(8).uniform(-1, 1, size=(3, 6, 4)).astype("float32")
+    np.testing.assert_allclose(stand_in(images), np.asarray(model(images)), atol=1e-5)

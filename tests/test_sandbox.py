@@ -25,7 +25,7 @@ from kit import catalogue
 from kit.batch import grade, names
 from kit.batch.table import points_per_question
 from kit.settings import Settings
-from kit.grading import sandbox, shared_places
+from kit.grading import kernel_users, sandbox, shared_places
 from kit.layout import ROOT, Layout
 from kit.grading.status import Completed
 from tests.leftovers import decoy_tree, ipc_objects_left, plant_decoy, posix_queue_left
@@ -102,9 +102,9 @@ def test_each_attack_earns_what_its_notebook_earns_and_victims_are_untouched(bat
 def test_nothing_outlives_the_batch(batch):
     _, _, out, grades = batch
     assert (out / "final_grades.csv").read_text() == grades, "a daemon rewrote final_grades.csv"
-    for uid in sandbox.KERNEL_UIDS:
-        assert not sandbox.processes_of(uid), f"processes of kernel user {uid} outlived the batch"
-    assert not list(sandbox.STATE.glob("workspace-*")), "a kernel workspace was left behind"
+    for uid in kernel_users.KERNEL_UIDS:
+        assert not kernel_users.processes_of(uid), f"processes of kernel user {uid} outlived the batch"
+    assert not list(kernel_users.STATE.glob("workspace-*")), "a kernel workspace was left behind"
     for leftover in ("/tmp/kit-hostile-leftover", "/var/tmp/kit-hostile-leftover", "/dev/shm/kit-hostile-leftover",
                      "/tmp/kit-hostile-traversal"):
         assert not pathlib.Path(leftover).exists(), leftover
@@ -206,7 +206,7 @@ def test_without_root_the_kernel_gets_a_user_namespace():
 
 
 def grade_as_an_ordinary_user(tmp_path):
-    user = str(sandbox.KERNEL_UIDS[-1])
+    user = str(kernel_users.KERNEL_UIDS[-1])
     for folder in ("home", "out"):
         (tmp_path / folder).mkdir()
         os.chown(tmp_path / folder, int(user), int(user))

@@ -10,7 +10,7 @@ Every answer file is read the same careful way: opened without following links, 
 a regular file under a size cap, and read once into the judge's memory (what the kernel does to
 the file afterwards changes nothing). JSON is parsed with a depth limit; arrays are .npy files of
 plain numeric types, never pickles. Big arrays do not cross whole: the kernel keeps them and the
-judge reads them by rows (see standins.RemoteArray), so grading never holds two copies of the
+judge reads them by rows (see standins/remote.py), so grading never holds two copies of the
 training images.
 """
 

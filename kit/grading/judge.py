@@ -3,6 +3,7 @@
 import contextlib
 import json
 import pathlib
+import sys
 
 from otter.run.run_autograder.autograder_config import AutograderConfig
 from otter.test_files import GradingResults
@@ -10,7 +11,7 @@ from otter.test_files.exception_test import ExceptionTestFile
 
 from .exchange import AnswerRefused, StudentError
 from .kernel import DeadKernelError, KernelTimeout
-from .standins import UnsupportedLayer
+from .standins.layers import UnsupportedLayer
 
 MESSAGE_CHARACTERS = 300
 REFERENCES_FILE = "references.json"  # built by `make build`: values the tests compare answers with
@@ -83,12 +84,29 @@ def run_tests(source, decoder, measurements, cells):
     environment = Environment(decoder, {"references": load_references(source), "measurements": measurements,
                                         "In": list(cells)})
     files = test_files(source)
-    with contextlib.chdir(pathlib.Path(source) / "files"):  # tests read data/ as the notebook does: the autograder's copy
+    release = pathlib.Path(source) / "files"  # the autograder's copy of the release folder: data/, check_helpers.py
+    with contextlib.chdir(release), importable(release):  # tests read and import its files as the notebook does
         for test_file in files:
             test_file.run(environment)
             if test_file.score > test_file.possible:  # cannot happen with Otter's scoring; the cap holds anyway
                 test_file.update_score(test_file.possible)
     return GradingResults(files)
+
+
+@contextlib.contextmanager
+def importable(folder):
+    """folder on sys.path, after everything installed, while the tests run: a test's `from check_helpers import
+    kinds` finds the autograder's copy, as it finds the release's beside the notebook in the kernel. The
+    modules imported from folder are forgotten with it."""
+    folder = pathlib.Path(folder).absolute()
+    sys.path.append(str(folder))
+    try:
+        yield
+    finally:
+        sys.path.remove(str(folder))
+        for name, module in list(sys.modules.items()):
+            if pathlib.Path(getattr(module, "__file__", None) or "/").is_relative_to(folder):
+                del sys.modules[name]
 
 
 def test_case_records(results):

@@ -4,7 +4,8 @@ The runner sends this file's source into the student's kernel after the notebook
 then calls `answer(folder)` once per question. Nothing here is trusted: the student's code ran
 first and may have changed anything this code uses. Whatever it writes is only the student's
 answer, which the judge reads as JSON and pickle-free .npy files and compares with references of
-its own. It imports nothing from the kit, so that it runs as the bare source it is sent as.
+its own. It imports nothing from the kit, so that it runs as the bare source it is sent as; what it
+reads of a layer comes with it (LAYER_READS).
 """
 
 import json
@@ -17,6 +18,9 @@ _OBJECTS = []  # objects the judge refers to by handle: student functions, model
 _MESSAGE_CHARACTERS = 300
 _MAX_ITEMS = 10_000
 BIG_ARRAY_BYTES = 16 * 2**20  # arrays above this stay here; the judge reads them by rows
+# What is read of every layer: {"settings": [get_config() keys], "functions": [activation attributes]},
+# from the judge's table of the layers it runs (standins/layers.py); set by runner.probe_loader.
+LAYER_READS = None
 
 
 def answer(folder):
@@ -164,12 +168,11 @@ class _Writer:
         import keras
 
         config = layer.get_config()
-        settings = {key: config[key] for key in ("units", "return_sequences", "return_state", "go_backwards",
-                                                  "use_bias", "axis", "rate") if key in config}
+        settings = {key: config[key] for key in LAYER_READS["settings"] if key in config}
         return {"classes": _keras_classes(layer), "name": str(layer.name), "settings": settings,
                 "weights": [self.array(weights) for weights in keras.layers.Layer.get_weights(layer)],
                 "functions": {name: self.array(getattr(layer, name)(ACTIVATION_PROBE))
-                              for name in ("activation", "recurrent_activation")
+                              for name in LAYER_READS["functions"]
                               if callable(getattr(layer, name, None))}}
 
     def history(self, history, classes):

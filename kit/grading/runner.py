@@ -25,7 +25,8 @@ from otter.execute.preprocessor import GradingPreprocessor
 from . import judge, probe, sandbox, status
 from .exchange import Exchange, Outbox
 from .kernel import DeadKernelError, KernelStartError, KernelTimeout, start_kernel
-from .standins import Decoder
+from .standins.decode import Decoder
+from .standins.layers import kernel_reads
 from .submission import SubmissionError, read_notebook
 
 KIT_ROOT = pathlib.Path(__file__).resolve().parent.parent.parent  # the folder holding the kit: hidden from kernels
@@ -179,10 +180,11 @@ def run_notebook(kernel, cells, deadline, phases, log):
 
 
 def probe_loader():
-    """Code that makes the probe's functions available in the kernel as `_kit_probe`."""
+    """Code that makes the probe's functions available in the kernel as `_kit_probe`, with what the
+    judge's table of layers reads of each layer."""
     source = pathlib.Path(probe.__file__).read_text()
     return ("import types as _kit_types\n_kit_probe = _kit_types.ModuleType('_kit_probe')\n"
-            f"exec({source!r}, _kit_probe.__dict__)\ndel _kit_types")
+            f"exec({source!r}, _kit_probe.__dict__)\n_kit_probe.LAYER_READS = {kernel_reads()!r}\ndel _kit_types")
 
 
 def failed_report_for(points, outcome):
@@ -204,7 +206,7 @@ def write_results(report, results_dir):
 
 def limit_judge_memory():
     """Bound this process (the judge) by its data segment, where every allocation lands, so that no answer
-    can make it take the machine's memory; the kernel it starts gets the limit lifted (sandbox.launch)."""
+    can make it take the machine's memory; the kernel it starts gets the limit lifted (jail.die_with_parent)."""
     _, hard = resource.getrlimit(resource.RLIMIT_DATA)
     if hard == resource.RLIM_INFINITY or hard > JUDGE_MEMORY_BYTES:
         resource.setrlimit(resource.RLIMIT_DATA, (JUDGE_MEMORY_BYTES, hard))

@@ -2,14 +2,14 @@
 
 What each level gives (every grading's results.json and log name the one reached):
   * user id: as root, the kernel runs as an unprivileged user id of its own (from a locked
-    pool), so it cannot signal the grader or read the grader's 0700 folders;
+    pool, kernel_users.py), so it cannot signal the grader or read the grader's 0700 folders;
   * namespaces: new mount, PID, network and IPC namespaces (through a user namespace when not
     root): the kernel sees no other process, has no network and shares no System V object or
     message queue; every top-level folder that is not the system's (/home, /root, /work, /opt, ...,
     so the kit, the submissions and the output too) is covered by an empty one, but for its Python
     environment (read-only) and its workspace; every world-writable folder of the system (/tmp,
     /var/tmp, /dev/shm, /run/lock, ...: shared_places.py finds them) is its own small tmpfs, gone
-    when it ends;
+    when it ends (jail.py sets these up, from a JailSpec);
   * limits: memory, CPU and process count by a cgroup (v1 or v2, cgroups.py) as root where one is
     writable; elsewhere memory by a watchdog in the grader (watchdog.py); file size by rlimit;
     the workspace and /tmp by tmpfs sizes. enforced_limits() says which mechanism holds each.
@@ -19,26 +19,21 @@ PID namespace dies with its first process, and the cgroup and the user id are sw
 namespaces, what the user id left in world-writable folders and System V IPC is removed too.
 """
 
-import ctypes
 import dataclasses
-import fcntl
 import functools
-import json
 import os
 import pathlib
-import resource
 import shutil
 import signal
 import stat
 import subprocess
 import sys
 import tempfile
-import time
 
-from . import cgroups, shared_places, watchdog
+from . import cgroups, jail, kernel_users, shared_places, watchdog
+from .jail_spec import JailSpec
+from .kernel_users import STATE
 
-KERNEL_UIDS = range(64_100, 64_164)  # unlikely to belong to anyone; no /etc/passwd entry needed
-STATE = pathlib.Path("/run/kit-kernels")  # as root: the user ids' locks and the workspaces
 # Without CPUS each kernel gets a cgroup quota of one CPU. Fairness among kernels needs no setting
 # (sibling cgroups share the CPU equally under contention); the quota bounds what one kernel
 # (TensorFlow starts a thread per core) takes from the judges and everyone else on a shared machine,
@@ -49,9 +44,6 @@ DEFAULT_CPUS = 1.0
 # the kernel sees the system it runs on and nothing of anyone's files. These are never covered.
 SYSTEM_TREES = {"/", "/usr", "/lib", "/lib32", "/lib64", "/bin", "/sbin", "/etc", "/proc", "/sys", "/dev", "/run",
                 "/var", "/boot"}
-# --kill-child: when unshare dies (with the grader, see die_with_parent), the namespace dies with it
-NAMESPACES = ["--mount", "--pid", "--net", "--ipc", "--fork", "--kill-child", "--mount-proc"]
-PR_SET_PDEATHSIG = 1
 
 
 @dataclasses.dataclass
@@ -93,9 +85,9 @@ def python():
 @functools.cache
 def namespaces_work():
     """Whether unshare can give the kernel mount, PID, network and IPC namespaces here."""
-    prefix = ["unshare"] if os.geteuid() == 0 else ["unshare", "--user", "--map-root-user"]
     try:
-        return subprocess.run([*prefix, *NAMESPACES, "true"], capture_output=True, timeout=30).returncode == 0
+        return subprocess.run([*jail.unshare_command(os.geteuid() == 0), "true"], capture_output=True,
+                              timeout=30).returncode == 0
     except (OSError, subprocess.TimeoutExpired):
         return False
 
@@ -178,20 +170,9 @@ class Sandbox:
         return enforced
 
     def claim_user_id(self):
-        STATE.mkdir(parents=True, exist_ok=True)
-        STATE.chmod(0o711)  # kernels may pass through to their workspaces, not list them
-        for uid in KERNEL_UIDS:
-            lock = open(STATE / f"{uid}.lock", "w")
-            try:
-                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                lock.close()
-                continue
-            self.uid = self.gid = uid
-            self.lock = lock
-            self.remove_leftovers()  # a grading killed from outside may have left these behind
-            return
-        raise RuntimeError(f"all {len(KERNEL_UIDS)} kernel user ids are busy")
+        uid, self.lock = kernel_users.claim()
+        self.uid = self.gid = uid
+        self.remove_leftovers()  # a grading killed from outside may have left these behind
 
     @property
     def kernel_owner(self):
@@ -209,24 +190,13 @@ class Sandbox:
     def launch(self, command, environment):
         """Start command (the kernel) in the sandbox; returns its Popen (the outermost process)."""
         pythons = python_prefixes()
-        spec = {"command": command, "environment": environment, "workspace": str(self.workspace),
-                "uid": self.uid, "gid": self.gid,
-                "cgroup_procs": [str(path) for path in self.group.procs_files] if self.group else [],
-                "hidden": self.hidden, "keep": [*pythons, str(self.workspace)], "read_only": pythons,
-                "writable_for_all": self.world_writable_folders(),
-                "tmp_bytes": self.limits.tmp_bytes, "file_bytes": self.limits.file_bytes,
-                "namespaces": self.namespaces}
-        spec_file = self.workspace.parent / f"{self.workspace.name}.jail.json"
-        spec_file.write_text(json.dumps(spec))
-        spec_file.chmod(0o600)
-        jail = [sys.executable, "-m", "kit.grading.jail", str(spec_file)]
-        prefix = []
-        if self.namespaces:
-            prefix = ["unshare", *([] if self.root else ["--user", "--map-root-user"]), *NAMESPACES]
-        kit_root = str(pathlib.Path(__file__).resolve().parent.parent.parent)
-        self.process = subprocess.Popen([*prefix, *jail], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                        stderr=subprocess.DEVNULL, start_new_session=True, preexec_fn=die_with_parent,
-                                        env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONPATH": kit_root})
+        spec = JailSpec(command=command, environment=environment, workspace=str(self.workspace),
+                        uid=self.uid, gid=self.gid,
+                        cgroup_procs=[str(path) for path in self.group.procs_files] if self.group else [],
+                        namespaces=self.namespaces, hidden=self.hidden, keep=[*pythons, str(self.workspace)],
+                        read_only=pythons, writable_for_all=self.world_writable_folders(),
+                        tmp_bytes=self.limits.tmp_bytes, file_bytes=self.limits.file_bytes)
+        self.process = jail.start(spec, self.workspace.parent / f"{self.workspace.name}.jail.json", self.root)
         if self.watchdog:
             self.watchdog.watch(self.process.pid)
         return self.process
@@ -247,7 +217,7 @@ class Sandbox:
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait()
         if self.root and not self.namespaces:
-            sweep_user(self.uid)
+            kernel_users.sweep_user(self.uid)
 
     def __exit__(self, *exc):
         if self.watchdog:
@@ -265,7 +235,7 @@ class Sandbox:
     def remove_leftovers(self):
         """Kill every process of the user id and cgroup, unmount and remove the workspace and cgroup;
         without namespaces, remove what the user id left in the places every user can write to."""
-        sweep_user(self.uid)
+        kernel_users.sweep_user(self.uid)
         if not self.namespaces:
             shared_places.remove_owned_by(self.uid, self.world_writable_folders())
         try:
@@ -279,42 +249,11 @@ class Sandbox:
         (STATE / f"workspace-{self.uid}.jail.json").unlink(missing_ok=True)
 
 
-def die_with_parent():
-    """In the sandbox's first process, before it runs: it is killed when the grader dies (a worker killed
-    from outside must not leave a kernel running), and it does not inherit the judge's memory limit."""
-    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    _, hard = resource.getrlimit(resource.RLIMIT_DATA)
-    resource.setrlimit(resource.RLIMIT_DATA, (hard, hard))
-
-
 def private_runtime_folder():
     """Without root: a folder of the grader's own, outside /tmp (which the kernel gets a fresh copy of)."""
     folder = pathlib.Path(os.environ.get("XDG_RUNTIME_DIR") or pathlib.Path.home() / ".cache") / "kit-kernels"
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     return folder
-
-
-def sweep_user(uid):
-    """Kill every process of a user id: a child that takes on the id calls kill(-1, SIGKILL)."""
-    for _ in range(20):
-        child = os.fork()
-        if child == 0:  # pragma: no cover - the child only drops its privileges and signals
-            try:
-                os.setgid(uid)
-                os.setuid(uid)
-                os.kill(-1, signal.SIGKILL)
-            finally:
-                os._exit(0)
-        os.waitpid(child, 0)
-        if not processes_of(uid):
-            return
-        time.sleep(0.05)  # SIGKILL is delivered at once, but dying (a namespace's teardown) takes a moment
-    raise RuntimeError(f"processes of user id {uid} survived the sweep")
-
-
-def processes_of(uid):
-    """Live processes of a user id (a zombie is already dead: it only waits for its parent)."""
-    return [pid for pid, entry in watchdog.process_table().items() if entry["uid"] == uid and entry["state"] != "Z"]
 
 
 def close_to_others(*folders):
