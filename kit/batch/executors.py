@@ -27,6 +27,10 @@ LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 # gives up on it with KilledWorker); a worker lost for any other reason costs its task nothing.
 ALLOWED_FAILURES = 3
 
+# A grading worker only waits on its grading process: Dask's sampling profiler (100 times a second) and GIL
+# monitor would take CPU from the kernels beside it and tell nothing.
+QUIET_WORKERS = {"distributed.worker.profile.enabled": False, "distributed.admin.system-monitor.gil.enabled": False}
+
 
 class RefusedCluster(RuntimeError):
     """The cluster may not grade: an address anyone could reach, or workers unlike this client."""
@@ -45,7 +49,7 @@ def check_address(address):
 def cluster(scheduler=None, jobs=2):
     """A Client on the batch's cluster: a LocalCluster of `jobs` one-thread workers bound to 127.0.0.1 with
     no dashboard, or the scheduler at address `scheduler` (its workers checked against this client)."""
-    with dask.config.set({"distributed.scheduler.allowed-failures": ALLOWED_FAILURES}):
+    with dask.config.set({"distributed.scheduler.allowed-failures": ALLOWED_FAILURES, **QUIET_WORKERS}):
         if scheduler is None:
             # The workers' scratch space in a folder of the batch's own, removed with it (Dask's default stays).
             with tempfile.TemporaryDirectory(prefix="kit-dask-") as scratch, \

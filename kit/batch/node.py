@@ -48,5 +48,7 @@ def main(*, scheduler, memory, slots):
                            "network namespaces, so a notebook could reach the scheduler")
     if os.geteuid() != 0:
         print(f"warning: {WORKER_NOT_ROOT}", file=sys.stderr)
-    environment = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+    environment = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+                   "DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED": "False",  # as executors.QUIET_WORKERS, for the same
+                   "DASK_DISTRIBUTED__ADMIN__SYSTEM_MONITOR__GIL__ENABLED": "False"}  # reason
     return subprocess.call(worker_command(scheduler, memory, slots), cwd=ROOT, env=environment)
