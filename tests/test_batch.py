@@ -220,3 +220,21 @@ def test_make_worker_offers_its_memory_as_a_resource_and_a_thread_per_slot():
     default = node.worker_command("tls://scheduler.example:8786", None, 1)
     offered = int(default[default.index("--resources") + 1].split("=")[1])
     assert 0 < offered < psutil.virtual_memory().total
+
+
+def ends_its_worker(job, autograder):
+    """A task standing in for a grading that takes its Dask worker down every time it runs."""
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+@pytest.mark.slow
+def test_a_grading_that_keeps_ending_its_worker_is_the_submissions_failure():
+    """Dask retries a task whose worker died; after ALLOWED_FAILURES deaths the row is a student failure,
+    a 0 with its reason, and the batch goes on."""
+    written = {}
+    with executors.cluster(None, 1) as client:
+        executors.grade_all(client, ends_its_worker, {"crash.ipynb": job()}, b"zip",
+                            lambda name, graded: written.setdefault(name, []).append(graded), "test")
+    (graded,) = written["crash.ipynb"]
+    assert graded.results is None and graded.outcome.kind == status.StudentFailure.kind
+    assert graded.outcome.error == "KilledWorker" and status.is_grade(graded.outcome)
